@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` serves the example project, `make test` tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-postgres incident lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+## Serve the example project on SQLite: http://127.0.0.1:$(PORT)/health/
+run: $(VENV)/.installed
+	cd example_project && ../$(BIN)/python manage.py migrate --noinput
+	cd example_project && ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## The whole test suite: SQLite, then the real PostgreSQL server.
+test: test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.installed
+	HEALTH_DEEP_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed
+	HEALTH_DEEP_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Replay the outage on a throwaway copy of the example project.
+incident: $(VENV)/.installed
+	$(BIN)/python example_project/incident.py
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check health_deep tests example_project
+	$(BIN)/mypy health_deep
+
+clean:
+	rm -rf $(VENV) example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

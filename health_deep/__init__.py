@@ -1,0 +1,22 @@
+"""health_deep: a Django health endpoint that tells the truth about the database schema.
+
+The check classes are importable from here for sites that build their own view::
+
+    HealthCheckView.as_view(checks=["health_deep.Migrations", ...])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0.dev0"
+__all__ = ["Migrations"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that listing the app in INSTALLED_APPS imports nothing from Django's ORM early.
+    if name in __all__:
+        from health_deep import checks
+
+        return getattr(checks, name)
+    raise AttributeError(f"module 'health_deep' has no attribute {name!r}")

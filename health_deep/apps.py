@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class HealthDeepConfig(AppConfig):
+    name = "health_deep"
+    verbose_name = "health_deep"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Wiring only: nothing here touches the database or reads migration files.
+        from django.db.models.signals import post_migrate
+
+        from health_deep import system_checks  # noqa: F401  (registers the checks)
+        from health_deep.history.ledger import record_after_migrate
+
+        post_migrate.connect(record_after_migrate, sender=self, dispatch_uid="health_deep.ledger")

@@ -1,0 +1,106 @@
+"""The one place that reads the ``HEALTH_DEEP`` setting.
+
+Every key has a default, so a plain install needs no setting. Values are validated by
+:func:`problems`, which the configuration system check reports as ``health_deep.E001``;
+at request time a broken setting falls back to the defaults rather than raising.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+
+DETAILS_POLICIES = ("never", "authorized", "always")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Validated ``HEALTH_DEEP`` values. ``token`` is kept out of ``repr()``."""
+
+    databases: tuple[str, ...] | None = None
+    ignore_apps: tuple[str, ...] = ()
+    check_missing_migrations: bool = True
+    statement_timeout: float = 0.5
+    details: str = "authorized"
+    token: str | None = dataclasses.field(default=None, repr=False)
+    details_ips: tuple[str, ...] = ()
+
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise TypeError
+    return tuple(value)
+
+
+def _optional_aliases(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else _str_tuple(value)
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError
+    return value
+
+
+def _positive_seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
+        raise ValueError
+    return float(value)
+
+
+def _policy(value: Any) -> str:
+    if value not in DETAILS_POLICIES:
+        raise ValueError
+    return str(value)
+
+
+def _token(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) < 16:
+        raise ValueError
+    return value
+
+
+# key -> (field name, parser, what a valid value looks like)
+_KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
+    "DATABASES": ("databases", _optional_aliases, "None or a list of database aliases"),
+    "IGNORE_APPS": ("ignore_apps", _str_tuple, "a list of app labels"),
+    "CHECK_MISSING_MIGRATIONS": ("check_missing_migrations", _bool, "True or False"),
+    "STATEMENT_TIMEOUT": ("statement_timeout", _positive_seconds, "seconds, >0 and <=60"),
+    "DETAILS": ("details", _policy, "one of " + ", ".join(DETAILS_POLICIES)),
+    "TOKEN": ("token", _token, "None or a string of at least 16 characters"),
+    "DETAILS_IPS": ("details_ips", _str_tuple, "a list of IP addresses"),
+}
+
+
+def _parse(raw: Any) -> tuple[Config, list[str]]:
+    if raw is None:
+        return Config(), []
+    if not isinstance(raw, dict):
+        return Config(), ["HEALTH_DEEP must be a dict"]
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for key in sorted(set(raw) - set(_KEYS), key=str):
+        errors.append(f"HEALTH_DEEP[{key!r}] is not a known key")
+    for key, (field, parse, expected) in _KEYS.items():
+        if key not in raw:
+            continue
+        try:
+            values[field] = parse(raw[key])
+        except (TypeError, ValueError):
+            errors.append(f"HEALTH_DEEP[{key!r}] must be {expected}")
+    return Config(**values), errors
+
+
+def problems() -> list[str]:
+    """Every problem with the current ``HEALTH_DEEP`` setting, as readable sentences."""
+    return _parse(getattr(settings, "HEALTH_DEEP", None))[1]
+
+
+def get() -> Config:
+    """The current configuration; keys that fail validation keep their defaults."""
+    return _parse(getattr(settings, "HEALTH_DEEP", None))[0]

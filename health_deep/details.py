@@ -1,0 +1,36 @@
+"""Who may see findings in full (object names, hints, driver errors) and who sees status only."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.http import HttpRequest
+
+from health_deep import conf
+
+TOKEN_HEADER = "X-Health-Token"
+
+
+def allowed(request: HttpRequest) -> bool:
+    """True when this caller may see full findings. Secure by default: anonymous sees status."""
+    config = conf.get()
+    if config.details == "always":
+        return True
+    if config.details == "never":
+        return False
+    if config.token and _presented_token(request) is not None:
+        presented = _presented_token(request) or ""
+        if hmac.compare_digest(presented.encode("utf-8", "replace"), config.token.encode()):
+            return True
+    if config.details_ips and request.META.get("REMOTE_ADDR") in config.details_ips:
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def _presented_token(request: HttpRequest) -> str | None:
+    token = request.headers.get(TOKEN_HEADER)
+    if token:
+        return token
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None

@@ -1,0 +1,128 @@
+"""Findings as data, and the registry of every finding id health_deep can emit.
+
+A finding is rendered late: the same object feeds the HTTP view, the management command and
+Django's system checks. Ids are stable: never renumber or reuse one. The letter says the
+severity (E critical, W warning, I info); the hundreds say the area (0xx configuration and
+connectivity, 1xx migrations, 2xx schema, 3xx smoke queries).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is. Only CRITICAL turns a health endpoint into 503."""
+
+    INFO = 10
+    WARNING = 20
+    CRITICAL = 30
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """One registered finding id: its severity and a one-line title for docs and summaries."""
+
+    id: str
+    severity: Severity
+    title: str
+
+
+_LETTER = {"E": Severity.CRITICAL, "W": Severity.WARNING, "I": Severity.INFO}
+
+
+def _registry(*kinds: tuple[str, str]) -> dict[str, Kind]:
+    table: dict[str, Kind] = {}
+    for code, title in kinds:
+        full = f"health_deep.{code}"
+        if full in table:  # pragma: no cover - guards the table below
+            raise ValueError(f"duplicate finding id {full}")
+        table[full] = Kind(full, _LETTER[code[0]], title)
+    return table
+
+
+REGISTRY: dict[str, Kind] = _registry(
+    # 0xx: configuration and connectivity
+    ("E001", "HEALTH_DEEP setting is invalid"),
+    ("E002", "database is unreachable"),
+    ("E003", "check could not finish within its timeout"),
+    ("E004", "check failed unexpectedly"),
+    # 1xx: migration integrity
+    ("E101", "migration on disk is not applied"),
+    ("W102", "migration recorded in the database is unknown to the code"),
+    ("E103", "applied migration was edited after it was applied"),
+    ("I104", "applied migration has no fingerprint in the ledger yet"),
+    ("I105", "applied migrations were adopted into the ledger as a baseline"),
+    ("W106", "models have changes that no migration records"),
+    ("I107", "ledger fingerprints use an older algorithm"),
+    ("W108", "migration ledger table is missing"),
+    ("I109", "edited migration was accepted"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One thing health_deep found. ``details`` may hold names and SQL: never shown anonymously."""
+
+    id: str
+    object: str
+    message: str
+    hint: str = ""
+    alias: str = "default"
+    endpoints: tuple[str, ...] = ()
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.id not in REGISTRY:
+            raise ValueError(f"unregistered finding id {self.id!r}")
+
+    @property
+    def severity(self) -> Severity:
+        return REGISTRY[self.id].severity
+
+    @property
+    def critical(self) -> bool:
+        return self.severity is Severity.CRITICAL
+
+    def as_dict(self) -> dict[str, Any]:
+        """The full finding, for authorised callers, the command's JSON and logs."""
+        return {
+            "id": self.id,
+            "severity": self.severity.label,
+            "alias": self.alias,
+            "object": self.object,
+            "message": self.message,
+            "hint": self.hint,
+            "endpoints": list(self.endpoints),
+            "details": dict(self.details),
+        }
+
+
+def worst(findings: Iterable[Finding]) -> Severity | None:
+    """The highest severity among findings, or None when there are none."""
+    return max((f.severity for f in findings), default=None)
+
+
+def status_of(findings: Iterable[Finding]) -> str:
+    """The IETF health+json word for a set of findings: pass, warn or fail."""
+    level = worst(findings)
+    if level is Severity.CRITICAL:
+        return "fail"
+    if level is Severity.WARNING:
+        return "warn"
+    return "pass"
+
+
+def summary(findings: Iterable[Finding]) -> str:
+    """A count per id, safe for anonymous callers: ids and numbers, never object names."""
+    counts: dict[str, int] = {}
+    for finding in sorted(findings, key=lambda f: (-f.severity, f.id)):
+        counts[finding.id] = counts.get(finding.id, 0) + 1
+    return ", ".join(f"{fid} x{n}" if n > 1 else fid for fid, n in counts.items())

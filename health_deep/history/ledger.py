@@ -1,0 +1,118 @@
+"""Reading and writing the fingerprint ledger and Django's own ``django_migrations`` table.
+
+Reads run on the probe path (two queries per alias); writes happen only after ``migrate``
+(through ``post_migrate``) and in ``manage.py health_deep accept``.
+"""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
+
+from health_deep.history import graph
+from health_deep.history.fingerprint import ALGORITHM
+from health_deep.history.graph import Key
+from health_deep.history.integrity import LedgerRow
+from health_deep.models import LedgerEntry
+
+LEDGER_MIGRATION: Key = ("health_deep", "0001_initial")
+
+
+def read_recorded(alias: str) -> set[Key]:
+    """Every (app, name) row of ``django_migrations`` on ``alias``: one query."""
+    rows = MigrationRecorder.Migration.objects.using(alias).values_list("app", "name")
+    return {(app, name) for app, name in rows}
+
+
+def read_ledger(alias: str) -> dict[Key, LedgerRow]:
+    """Every ledger row on ``alias``: one query."""
+    rows = LedgerEntry.objects.using(alias).values_list(
+        "app", "name", "fingerprint", "source", "recorded_at", "recorded_by", "reason"
+    )
+    return {
+        (app, name): LedgerRow(fingerprint=fp, source=source, recorded_at=at, recorded_by=by,
+                               reason=reason)
+        for app, name, fp, source, at, by, reason in rows
+    }
+
+
+def ledger_expected(alias: str) -> bool:
+    """Whether routers put the ledger table on ``alias``."""
+    return bool(router.allow_migrate_model(alias, LedgerEntry))
+
+
+def _ledger_ready(alias: str) -> bool:
+    if not ledger_expected(alias):
+        return False
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    return LedgerEntry._meta.db_table in tables
+
+
+def record_after_migrate(*, using: str, plan: Any = None, **kwargs: Any) -> None:
+    """``post_migrate`` receiver: fingerprint what was just applied, adopt what was there."""
+    if not _ledger_ready(using):
+        return
+    graph.reset()  # this process may have just written or applied migrations
+    facts = graph.load_code_facts()
+    now = timezone.now()
+    entries = LedgerEntry.objects.using(using)
+    with transaction.atomic(using=using):
+        for migration, backwards in plan or ():
+            key = (migration.app_label, migration.name)
+            if backwards:
+                entries.filter(app=key[0], name=key[1]).delete()
+            elif key in facts.fingerprints:
+                entries.update_or_create(
+                    app=key[0], name=key[1],
+                    defaults={"fingerprint": facts.fingerprints[key], "source": "applied",
+                              "recorded_at": now, "recorded_by": "", "reason": ""},
+                )
+        recorded = MigrationRecorder(connections[using]).applied_migrations().keys()
+        known = {(a, n): fp for a, n, fp in entries.values_list("app", "name", "fingerprint")}
+        stale = [k for k, fp in known.items() if not fp.startswith(f"{ALGORITHM}:")]
+        for key in stale:
+            if key in facts.fingerprints:
+                entries.filter(app=key[0], name=key[1]).update(
+                    fingerprint=facts.fingerprints[key], source="adopted", recorded_at=now)
+        entries.bulk_create(
+            LedgerEntry(app=key[0], name=key[1], fingerprint=facts.fingerprints[key],
+                        source="adopted", recorded_at=now)
+            for key in sorted(recorded)
+            if key not in known and key in facts.fingerprints
+        )
+
+
+class AcceptError(Exception):
+    """The edit cannot be accepted; the message says why."""
+
+
+def accept(*, alias: str, key: Key, reason: str, by: str | None = None) -> LedgerEntry:
+    """Record the current fingerprint of an applied migration as intended (like Flyway repair)."""
+    facts = graph.load_code_facts()
+    if key not in facts.fingerprints:
+        raise AcceptError(f"No migration {key[0]}.{key[1]} in the code.")
+    if not _ledger_ready(alias):
+        raise AcceptError(f"The ledger table does not exist on '{alias}': run migrate first.")
+    if key not in MigrationRecorder(connections[alias]).applied_migrations():
+        raise AcceptError(f"{key[0]}.{key[1]} is not applied to '{alias}': nothing to accept.")
+    entry, _ = LedgerEntry.objects.using(alias).update_or_create(
+        app=key[0], name=key[1],
+        defaults={"fingerprint": facts.fingerprints[key], "source": "accepted",
+                  "recorded_at": timezone.now(), "recorded_by": by or _whoami(),
+                  "reason": reason},
+    )
+    graph.reset()
+    return entry
+
+
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

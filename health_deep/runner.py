@@ -1,0 +1,161 @@
+"""Run the checks: turn databases and code into findings, never raising, always bounded.
+
+The view, the management command and the system checks all call this module, so each of
+them reports exactly the same findings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.db import DatabaseError, router
+
+from health_deep import conf, dbguard
+from health_deep.findings import Finding
+from health_deep.history import graph, integrity, ledger
+
+logger = logging.getLogger("health_deep")
+
+_FAILURE_IDS = {
+    dbguard.Failure.UNREACHABLE: "health_deep.E002",
+    dbguard.Failure.TIMEOUT: "health_deep.E003",
+}
+
+
+def aliases() -> list[str]:
+    """The database aliases to check: ``HEALTH_DEEP['DATABASES']`` or every configured one."""
+    chosen = conf.get().databases
+    return list(settings.DATABASES) if chosen is None else list(chosen)
+
+
+def _include_app(alias: str) -> Callable[[str], bool]:
+    ignored = set(conf.get().ignore_apps)
+
+    def include(app: str) -> bool:
+        if app in ignored:
+            return False
+        try:
+            return bool(router.allow_migrate(alias, app))
+        except LookupError:  # a router asking about an app that is no longer installed
+            return True
+
+    return include
+
+
+def failure_finding(alias: str, check: str, exc: BaseException) -> Finding:
+    """A finding for a check that could not run; the driver's text stays in ``details``."""
+    kind = dbguard.classify(exc)
+    fid = _FAILURE_IDS.get(kind, "health_deep.E004")
+    messages = {
+        "health_deep.E002": f"Database '{alias}' could not be reached.",
+        "health_deep.E003": f"The {check} check on '{alias}' did not finish within its timeout.",
+        "health_deep.E004": f"The {check} check on '{alias}' failed unexpectedly.",
+    }
+    logger.warning("health_deep %s check on %r failed: %s", check, alias, type(exc).__name__)
+    return Finding(
+        id=fid,
+        alias=alias,
+        object=alias,
+        message=messages[fid],
+        hint="See the server log; details are shown to authorised callers only.",
+        details={"error": type(exc).__name__, "detail": str(exc)[:500]},
+    )
+
+
+def unknown_alias(alias: str) -> Finding:
+    return Finding(
+        id="health_deep.E001",
+        alias=alias,
+        object="HEALTH_DEEP['DATABASES']",
+        message=f"Database alias '{alias}' is not in settings.DATABASES.",
+        hint="Fix HEALTH_DEEP['DATABASES'].",
+    )
+
+
+def migration_findings(alias: str) -> list[Finding]:
+    """Migration integrity on ``alias``: two queries (``django_migrations``, the ledger)."""
+    if alias not in settings.DATABASES:
+        return [unknown_alias(alias)]
+    try:
+        facts = graph.code_facts()
+    except Exception as exc:  # a broken migration file must not become a 500
+        logger.exception("health_deep could not load the migration graph")
+        return [_broken_code(alias, exc)]
+    recorded: set[graph.Key] | None = None
+    rows: dict[graph.Key, integrity.LedgerRow] | None = None
+    findings: list[Finding] = []
+    try:
+        with dbguard.guarded(alias, timeout=conf.get().statement_timeout):
+            recorded = ledger.read_recorded(alias)
+            if ledger.LEDGER_MIGRATION in recorded and ledger.ledger_expected(alias):
+                rows = ledger.read_ledger(alias)
+    except DatabaseError as exc:
+        kind = dbguard.classify(exc)
+        if recorded is None and kind is dbguard.Failure.MISSING_TABLE:
+            recorded = set()  # never migrated: every migration is unapplied
+        elif recorded is None:
+            return [failure_finding(alias, "migrations", exc)]
+        else:
+            findings.append(_ledger_unreadable(alias, exc))
+    findings += integrity.evaluate(
+        alias=alias, facts=facts, recorded=recorded, ledger=rows,
+        include_app=_include_app(alias),
+    )
+    return findings
+
+
+def _ledger_unreadable(alias: str, exc: BaseException) -> Finding:
+    return Finding(
+        id="health_deep.W108",
+        alias=alias,
+        object="health_deep_ledger",
+        message=f"The migration ledger on '{alias}' could not be read, so edited migrations "
+        "cannot be detected.",
+        hint="Run `manage.py migrate health_deep` and check the table's permissions.",
+        details={"error": type(exc).__name__, "detail": str(exc)[:500]},
+    )
+
+
+def _broken_code(alias: str, exc: BaseException) -> Finding:
+    return Finding(
+        id="health_deep.E004",
+        alias=alias,
+        object="migration graph",
+        message="The migration files could not be loaded.",
+        hint="Run `manage.py showmigrations` to see the error.",
+        details={"error": type(exc).__name__, "detail": str(exc)[:500]},
+    )
+
+
+def code_findings() -> list[Finding]:
+    """Findings about the code alone: model changes that have no migration."""
+    if not conf.get().check_missing_migrations:
+        return []
+    try:
+        changes = graph.missing_migrations()
+    except Exception as exc:
+        logger.exception("health_deep could not run the migration autodetector")
+        return [_broken_code("default", exc)]
+    ignored = set(conf.get().ignore_apps)
+    return [
+        Finding(
+            id="health_deep.W106",
+            alias="",
+            object=app,
+            message=f"Models in '{app}' have changes that no migration records.",
+            hint=f"Run `manage.py makemigrations {app}` and commit the migration.",
+            details={"operations": operations},
+        )
+        for app, operations in changes.items()
+        if app not in ignored
+    ]
+
+
+def migrations(alias_list: Iterable[str] | None = None) -> list[Finding]:
+    """Every migration finding: each alias, plus the code-only ones once."""
+    findings: list[Finding] = []
+    for alias in aliases() if alias_list is None else alias_list:
+        findings += migration_findings(alias)
+    return findings + code_findings()

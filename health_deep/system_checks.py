@@ -1,0 +1,95 @@
+"""The same findings as Django system checks.
+
+Findings that need a database are tagged ``Tags.database``, so they run only with
+``manage.py check --database ALIAS``. They are Warnings at most: an Error would stop
+``migrate`` itself from running, which is the very command that fixes most of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from django.core import checks
+
+from health_deep import conf, runner
+from health_deep.findings import REGISTRY, Finding, Severity
+
+
+def as_message(finding: Finding) -> checks.CheckMessage:
+    level = checks.Warning if finding.severity >= Severity.WARNING else checks.Info
+    where = f" [database '{finding.alias}']" if finding.alias else ""
+    return level(finding.message + where, hint=finding.hint or None, obj=finding.object,
+                 id=finding.id)
+
+
+@checks.register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``health_deep.E001``: every problem with the HEALTH_DEEP setting."""
+    from django.conf import settings
+
+    messages: list[checks.CheckMessage] = [
+        checks.Error(problem, id="health_deep.E001", hint="See the Settings section of the "
+                     "health_deep README.")
+        for problem in conf.problems()
+    ]
+    for alias in conf.get().databases or ():
+        if alias not in settings.DATABASES:
+            messages.append(checks.Error(
+                f"HEALTH_DEEP['DATABASES'] names '{alias}', which is not in settings.DATABASES.",
+                id="health_deep.E001"))
+    return messages
+
+
+@checks.register(checks.Tags.database)
+def check_migrations(
+    app_configs: Any = None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Migration integrity for each database Django asks about."""
+    chosen = set(runner.aliases())
+    findings: list[Finding] = []
+    for alias in databases or ():
+        if alias in chosen:
+            findings += runner.migration_findings(alias)
+    if databases:
+        findings += runner.code_findings()
+    if _inside_migrate():
+        # migrate runs these checks just before it applies what they would report missing.
+        findings = [f for f in findings if f.id not in _FIXED_BY_MIGRATE]
+    return [as_message(f) for f in grouped(findings)]
+
+
+_FIXED_BY_MIGRATE = {"health_deep.E101", "health_deep.I104"}
+
+
+def _inside_migrate() -> bool:
+    from django.core.management.commands.migrate import Command as Migrate
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        if isinstance(frame.f_locals.get("self"), Migrate):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def grouped(findings: list[Finding]) -> list[Finding]:
+    """One message per id and database: ``migrate`` runs these checks before it migrates,
+    and twenty lines saying "not applied" would bury everything else."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault((finding.id, finding.alias), []).append(finding)
+    merged: list[Finding] = []
+    for (fid, _alias), members in groups.items():
+        if len(members) == 1:
+            merged.append(members[0])
+            continue
+        names = [m.object for m in members]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        merged.append(dataclasses.replace(
+            members[0], object=f"{len(names)} objects",
+            message=f"{REGISTRY[fid].title[:1].upper()}{REGISTRY[fid].title[1:]}: {shown}.",
+        ))
+    return merged

@@ -1,0 +1,142 @@
+"""The health endpoints: django-health-check's view with probe-friendly status codes.
+
+django-health-check answers 500 for any failed check, warnings included. A load balancer
+needs a different contract: 503 only when something is critical, 200 when only warnings.
+This view keeps django-health-check's formats and adds an overall ``status`` word.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import typing
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from health_check.base import HealthCheck, HealthCheckResult
+from health_check.checks import Database
+from health_check.exceptions import ServiceWarning
+from health_check.views import HealthCheckView, MediaType
+
+from health_deep import details, runner
+from health_deep.checks import Migrations
+from health_deep.findings import Finding
+
+PROFILES = ("live", "ready", "deep")
+
+_ACCEPT = {
+    "text/plain": "text",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/*": "html",
+    "*/*": "html",
+    "application/json": "json",
+    "application/*": "json",
+    "application/atom+xml": "atom",
+    "application/rss+xml": "rss",
+    "application/openmetrics-text": "openmetrics",
+}
+
+
+def default_checks(profile: str) -> list[HealthCheck]:
+    """The checks a profile runs when the site does not list its own."""
+    if profile == "live":
+        return []  # liveness must never depend on the database
+    checks: list[HealthCheck] = []
+    for position, alias in enumerate(runner.aliases()):
+        checks.append(Database(alias=alias))
+        checks.append(Migrations(alias=alias, include_code=position == 0))
+    return checks
+
+
+def result_status(result: HealthCheckResult) -> str:
+    if result.error is None:
+        return "pass"
+    return "warn" if isinstance(result.error, ServiceWarning) else "fail"
+
+
+def overall_status(results: typing.Iterable[HealthCheckResult]) -> str:
+    words = {result_status(r) for r in results}
+    return "fail" if "fail" in words else "warn" if "warn" in words else "pass"
+
+
+class HealthView(HealthCheckView):
+    """``/health/`` (deep), ``/health/ready/`` and ``/health/live/``: 503 on critical findings."""
+
+    profile: str = "deep"
+    checks: Any = None  # None: the profile's defaults; a list: as django-health-check takes it
+
+    results: list[HealthCheckResult]
+
+    def get_checks(self) -> typing.Generator[HealthCheck, None, None]:
+        if self.checks is None:
+            yield from default_checks(self.profile)
+        else:
+            yield from super().get_checks()
+
+    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with self.get_executor() as executor:
+            self.results = list(
+                await asyncio.gather(*(c.get_result(executor) for c in self.get_checks()))
+            )
+        self.status = overall_status(self.results)
+        # The policy may load request.user from the session store: that is sync-only code.
+        self.show_details = await sync_to_async(details.allowed)(request)
+        status_code = 503 if self.status == "fail" else 200
+        match self._format(request):
+            case "json":
+                return self.render_to_response_json(status_code)
+            case "text":
+                return self.render_to_response_text(status_code)
+            case "atom":
+                return self.render_to_response_atom()
+            case "rss":
+                return self.render_to_response_rss()
+            case "openmetrics":
+                return self.render_to_response_openmetrics()
+        return self.render_to_response(self.get_context_data(**kwargs), status=status_code)
+
+    def _format(self, request: HttpRequest) -> str:
+        forced = request.GET.get("format")
+        if forced in ("json", "text", "atom", "rss", "openmetrics", "html"):
+            return forced
+        try:
+            for media in MediaType.parse_header(request.headers.get("accept", "*/*")):
+                if media.mime_type in _ACCEPT and media.weight > 0:
+                    return _ACCEPT[media.mime_type]
+        except ValueError:
+            pass  # a malformed Accept header must not fail a probe
+        # Nothing acceptable: a probe still needs its status code, so answer in plain text.
+        return "text"
+
+    def _findings(self, result: HealthCheckResult) -> list[Finding]:
+        return list(getattr(result.check, "findings", []))
+
+    def _check_body(self, result: HealthCheckResult) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "status": result_status(result),
+            "output": "OK" if result.error is None else str(result.error),
+            "time": round(result.time_taken, 6),
+        }
+        if self.show_details and self._findings(result):
+            body["findings"] = [f.as_dict() for f in self._findings(result)]
+        return body
+
+    def render_to_response_json(self, status: int) -> JsonResponse:
+        return JsonResponse(
+            {
+                "status": self.status,
+                "checks": {repr(r.check): self._check_body(r) for r in self.results},
+            },
+            status=status,
+        )
+
+    def render_to_response_text(self, status: int) -> HttpResponse:
+        lines = [f"status: {self.status}"]
+        for result in self.results:
+            lines.append(f"{result.check!r}: {self._check_body(result)['output']}")
+            if self.show_details:
+                lines += [f"  [{f.id}] {f.object}: {f.message}" for f in self._findings(result)]
+        return HttpResponse(
+            "\n".join(lines) + "\n", content_type="text/plain; charset=utf-8", status=status
+        )
