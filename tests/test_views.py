@@ -1,0 +1,161 @@
+"""The endpoints, wired for real: a migrated test database broken with real SQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TOKEN = "a-long-enough-health-token"
+
+
+def forget(app: str, name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = %s AND name = %s", [app, name])
+
+
+def record(app: str, name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO django_migrations (app, name, applied) "
+                       "VALUES (%s, %s, CURRENT_TIMESTAMP)", [app, name])
+
+
+def test_migrated_database_answers_200_pass(client: Client) -> None:
+    response = client.get("/health/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "pass"
+    assert response["Cache-Control"].startswith("max-age=0")
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("url", ["/health/", "/health/ready/"])
+def test_E101_unapplied_migration_answers_503(client: Client, url: str,
+                                              restore_django_migrations: None) -> None:
+    forget("testapp", "0002_tidy_names")
+
+    response = client.get(url, HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "fail"
+    assert body["checks"]["Migrations(alias='default')"]["output"] == (
+        "Unavailable: health_deep.E101")
+
+
+def test_anonymous_caller_sees_ids_but_no_object_names(client: Client,
+                                                        restore_django_migrations: None) -> None:
+    forget("testapp", "0002_tidy_names")
+
+    for accept in ("application/json", "text/plain", "text/html"):
+        response = client.get("/health/", HTTP_ACCEPT=accept)
+        assert response.status_code == 503
+        assert b"health_deep.E101" in response.content
+        assert b"tidy_names" not in response.content
+        assert b"testapp" not in response.content
+
+
+@override_settings(HEALTH_DEEP={"TOKEN": TOKEN})
+def test_token_caller_sees_the_findings(client: Client, restore_django_migrations: None) -> None:
+    forget("testapp", "0002_tidy_names")
+
+    response = client.get("/health/", HTTP_ACCEPT="application/json", HTTP_X_HEALTH_TOKEN=TOKEN)
+
+    findings = response.json()["checks"]["Migrations(alias='default')"]["findings"]
+    assert [(f["id"], f["object"]) for f in findings if f["severity"] != "info"] == [
+        ("health_deep.E101", "testapp.0002_tidy_names")]
+    assert "migrate" in findings[0]["hint"]
+
+
+@override_settings(HEALTH_DEEP={"TOKEN": TOKEN})
+@pytest.mark.parametrize("token", ["", "x", TOKEN[:-1], TOKEN + "x", "é" * 40, "A" * 10000])
+def test_wrong_tokens_see_nothing(client: Client, restore_django_migrations: None,
+                                  token: str) -> None:
+    forget("testapp", "0002_tidy_names")
+
+    response = client.get("/health/", HTTP_ACCEPT="application/json", HTTP_X_HEALTH_TOKEN=token)
+
+    assert response.status_code == 503
+    assert "findings" not in response.json()["checks"]["Migrations(alias='default')"]
+
+
+def test_staff_user_sees_the_findings(client: Client, restore_django_migrations: None) -> None:
+    user = get_user_model().objects.create_user("ops", password="pw", is_staff=True)
+    client.force_login(user)
+    forget("testapp", "0002_tidy_names")
+
+    response = client.get("/health/", HTTP_ACCEPT="text/plain")
+
+    assert b"testapp.0002_tidy_names" in response.content
+
+
+def test_W102_unknown_migration_answers_200_with_warn(client: Client,
+                                                      restore_django_migrations: None) -> None:
+    record("testapp", "0099_from_a_newer_release")
+
+    response = client.get("/health/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "warn"
+    assert body["checks"]["Migrations(alias='default')"]["status"] == "warn"
+
+
+def test_live_runs_no_query(client: Client) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/health/live/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "pass", "checks": {}}
+    assert len(queries) == 0
+
+
+@pytest.mark.parametrize("accept", ["garbage;;q=x", "application/xml", "*/*;q=0", "\x00\xff"])
+def test_odd_accept_headers_still_get_a_status(client: Client, accept: str,
+                                               restore_django_migrations: None) -> None:
+    forget("testapp", "0002_tidy_names")
+
+    response = client.get("/health/", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(("fmt", "content_type"), [
+    ("json", "application/json"),
+    ("text", "text/plain"),
+    ("openmetrics", "application/openmetrics-text"),
+    ("atom", "application/atom+xml"),
+    ("html", "text/html"),
+])
+def test_formats_keep_django_health_check_negotiation(client: Client, fmt: str,
+                                                      content_type: str) -> None:
+    response = client.get(f"/health/?format={fmt}")
+
+    assert response["Content-Type"].startswith(content_type)
+    assert response.status_code == 200
+
+
+def test_text_format_starts_with_the_overall_status(client: Client,
+                                                    restore_django_migrations: None) -> None:
+    forget("testapp", "0002_tidy_names")
+
+    response = client.get("/health/?format=text")
+
+    assert response.content.decode().splitlines()[0] == "status: fail"
+
+
+def test_check_classes_plug_into_django_health_checks_own_view() -> None:
+    from health_check.views import HealthCheckView
+
+    import health_deep
+    from health_deep.checks import Migrations
+
+    view = HealthCheckView(checks=["health_deep.Migrations"])
+
+    assert health_deep.Migrations is Migrations
+    assert [type(c) for c in view.get_checks()] == [Migrations]
