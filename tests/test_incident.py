@@ -1,0 +1,246 @@
+"""The incident, for real: a copy of the example site, real manage.py processes, real files.
+
+Each test copies ``example_project`` to a temporary folder, migrates it (SQLite file, or a
+fresh database on the PostgreSQL server in the PostgreSQL run), edits migration files the way
+people do, and asks a *new* process, as a deploy would, what ``/health/`` and
+``manage.py health_deep`` say.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKEND = os.environ.get("HEALTH_DEEP_TEST_DB", "sqlite")
+TOKEN = "incident-test-token-0123456789"
+MIGRATION = Path("integrations/migrations/0002_integration_settings.py")
+
+pytestmark = pytest.mark.subprocess
+
+PROBE = """
+import json, os, sys, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example.settings")
+django.setup()
+from django.test import Client
+client = Client(raise_request_exception=False)
+out = {}
+for url in sys.argv[1:]:
+    r = client.get(url, HTTP_ACCEPT="application/json", HTTP_X_HEALTH_TOKEN=os.environ["TOKEN"])
+    out[url] = [r.status_code, r.content.decode()]
+print(json.dumps(out))
+"""
+
+
+class Site:
+    """A throwaway copy of the example project with its own database."""
+
+    def __init__(self, path: Path, database_url: str) -> None:
+        self.path = path
+        self.env = {**os.environ, "DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1",
+                    "HEALTH_DEEP_TOKEN": TOKEN, "TOKEN": TOKEN,
+                    "DJANGO_SETTINGS_MODULE": "example.settings"}
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=self.path, env=self.env,
+                              capture_output=True, text=True, timeout=120)
+
+    def migrate(self, *args: str) -> str:
+        result = self.manage("migrate", "--noinput", *args)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def report(self) -> tuple[int, dict[str, Any]]:
+        result = self.manage("health_deep", "--format", "json")
+        return result.returncode, json.loads(result.stdout)
+
+    def get(self, *urls: str) -> dict[str, tuple[int, Any]]:
+        result = subprocess.run([sys.executable, "-c", PROBE, *urls], cwd=self.path, env=self.env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        out = json.loads(result.stdout.strip().splitlines()[-1])
+        return {url: (status, _maybe_json(body)) for url, (status, body) in out.items()}
+
+    def edit(self, relative: Path | str, old: str, new: str) -> None:
+        path = self.path / relative
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new))
+
+
+def _maybe_json(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
+
+
+def ids(report: dict[str, Any], severity: str = "critical") -> list[str]:
+    return sorted(f["id"] for f in report["findings"] if f["severity"] == severity)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'site.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"hd_site_{uuid.uuid4().hex[:12]}"
+    admin = dict(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True)
+    with psycopg.connect(**admin) as conn:  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(**admin) as conn:  # type: ignore[arg-type]
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def site(tmp_path: Path, database_url: str) -> Site:
+    target = tmp_path / "site"
+    shutil.copytree(ROOT / "example_project", target,
+                    ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"))
+    return Site(target, database_url)
+
+
+ADDED_FIELD = (
+    "        ),\n"
+    "        migrations.AddField(\n"
+    "            model_name='integration',\n"
+    "            name='timeout_seconds',\n"
+    "            field=models.PositiveIntegerField(default=30),\n"
+    "        ),\n    ]"
+)
+
+
+def test_incident_edit_after_apply_turns_health_503_and_reformat_does_not(site: Site) -> None:
+    site.migrate()
+    seed = site.manage("shell", "-c", "from integrations.models import Integration; "
+                       "Integration.objects.create(name='billing', base_url='https://b.example')")
+    assert seed.returncode == 0, seed.stderr
+    assert site.report()[0] == 0
+    assert site.get("/health/")["/health/"][0] == 200
+
+    # A formatter rewrites the applied migration: quotes, wrapping, comments, import order.
+    (site.path / MIGRATION).write_text(
+        "# reformatted\nfrom django.db import models, migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        '    dependencies = [("integrations", "0001_initial")]\n\n'
+        "    operations = [\n"
+        "        migrations.AddField(\n"
+        '            model_name="integration",\n'
+        '            name="settings",\n'
+        '            field=models.TextField(default="", blank=True),  # free text\n'
+        "        ),\n    ]\n")
+    code, report = site.report()
+    assert (code, ids(report)) == (0, [])
+    assert site.get("/health/")["/health/"][0] == 200
+
+    # The engineer's edit: a new field inside the applied migration, and in the model.
+    site.edit(MIGRATION, "        ),\n    ]", ADDED_FIELD.replace("'", '"'))
+    site.edit("integrations/models.py", '    settings = models.TextField(blank=True, default="")\n',
+              '    settings = models.TextField(blank=True, default="")\n'
+              "    timeout_seconds = models.PositiveIntegerField(default=30)\n")
+    assert "No migrations to apply." in site.migrate()
+
+    code, report = site.report()
+    responses = site.get("/health/", "/health/ready/", "/api/integrations/")
+
+    assert code == 1
+    assert ids(report) == ["health_deep.E103"]
+    edited = next(f for f in report["findings"] if f["id"] == "health_deep.E103")
+    assert edited["object"] == "integrations.0002_integration_settings"
+    assert responses["/health/"][0] == 503
+    assert responses["/health/ready/"][0] == 503
+    assert responses["/api/integrations/"][0] == 500  # what the users saw
+    findings = responses["/health/"][1]["checks"]["Migrations(alias='default')"]["findings"]
+    assert "health_deep.E103" in [f["id"] for f in findings]
+
+
+def test_new_migration_not_yet_applied_is_E101(site: Site) -> None:
+    site.migrate()
+    (site.path / "integrations/migrations/0003_webhook_secret.py").write_text(
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('integrations', '0002_integration_settings')]\n"
+        "    operations = [migrations.AddField('webhook', 'secret', "
+        "models.CharField(max_length=64, default=''))]\n")
+    site.edit("integrations/models.py", "    target = models.URLField()\n",
+              "    target = models.URLField()\n    secret = models.CharField(max_length=64, "
+              "default='')\n")
+
+    code, report = site.report()
+
+    assert code == 1
+    assert ids(report) == ["health_deep.E101"]
+    assert site.get("/health/")["/health/"][0] == 503
+
+
+def test_rolled_back_then_edited_then_reapplied_is_clean(site: Site) -> None:
+    site.migrate()
+    site.migrate("integrations", "0001")
+    code, report = site.report()
+    assert (code, ids(report)) == (1, ["health_deep.E101"])
+
+    site.edit(MIGRATION, "        ),\n    ]", ADDED_FIELD)
+    site.edit("integrations/models.py", '    settings = models.TextField(blank=True, default="")\n',
+              '    settings = models.TextField(blank=True, default="")\n'
+              "    timeout_seconds = models.PositiveIntegerField(default=30)\n")
+    site.migrate()
+
+    code, report = site.report()
+    assert (code, ids(report), ids(report, "warning")) == (0, [], [])
+
+
+def test_migrations_applied_before_install_are_adopted_as_baseline(site: Site) -> None:
+    urls = (site.path / "example/urls.py").read_text()
+    site.edit("example/settings.py", '    "health_deep",\n', "")
+    site.edit("example/urls.py", '    path("health/", include("health_deep.urls")),\n', "")
+    site.migrate()
+    site.edit("example/settings.py", '    "health_check",\n',
+              '    "health_check",\n    "health_deep",\n')
+    (site.path / "example/urls.py").write_text(urls)
+    site.migrate()
+
+    code, report = site.report()
+
+    assert code == 0
+    assert ids(report, "info") == ["health_deep.I105"]
+    adopted = next(f for f in report["findings"] if f["id"] == "health_deep.I105")
+    assert "integrations.0002_integration_settings" in adopted["details"]["migrations"]
+
+
+def test_model_change_without_migration_is_W106(site: Site) -> None:
+    site.migrate()
+    site.edit("integrations/models.py", "    event = models.CharField(max_length=50)",
+              "    event = models.CharField(max_length=80)")
+
+    code, report = site.report()
+
+    assert code == 0
+    assert ids(report, "warning") == ["health_deep.W106"]
+    assert site.get("/health/")["/health/"][0] == 200
+
+
+def test_database_down_live_200_ready_503_fast(site: Site) -> None:
+    site.env["DATABASE_URL"] = ("sqlite:////nonexistent-dir/db.sqlite3" if BACKEND == "sqlite"
+                                else "postgres://postgres@127.0.0.1:1/nowhere")
+    started = time.monotonic()
+
+    responses = site.get("/health/live/", "/health/ready/")
+
+    assert responses["/health/live/"][0] == 200
+    assert responses["/health/ready/"][0] == 503
+    checks = responses["/health/ready/"][1]["checks"]
+    assert checks["Migrations(alias='default')"]["output"] == "Unavailable: health_deep.E002"
+    assert time.monotonic() - started < 15
