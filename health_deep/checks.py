@@ -55,3 +55,20 @@ class Migrations(HealthCheck):
         finally:
             _release(self.alias)
         raise_for(self.findings)
+
+
+@dataclasses.dataclass
+class SchemaDrift(HealthCheck):
+    """Schema drift on one database: the live catalog judged against what the models need."""
+
+    alias: str = "default"
+    findings: list[Finding] = dataclasses.field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+
+    def run(self) -> None:
+        try:
+            self.findings = runner.schema_findings(self.alias)
+        finally:
+            _release(self.alias)
+        raise_for(self.findings)

@@ -64,6 +64,27 @@ REGISTRY: dict[str, Kind] = _registry(
     ("I107", "ledger fingerprints use an older algorithm"),
     ("W108", "migration ledger table is missing"),
     ("I109", "edited migration was accepted"),
+    # 2xx: schema drift
+    ("E201", "table is missing"),
+    ("E202", "column is missing"),
+    ("E203", "column type cannot hold the field's values"),
+    ("E204", "column is narrower than the field"),
+    ("E205", "column is NOT NULL where the model allows NULL"),
+    ("E206", "extra NOT NULL column without a default"),
+    ("E207", "uniqueness rests on an INVALID index"),
+    ("E208", "db_default is missing on a NOT NULL column"),
+    ("W210", "column type is wider than, or differs compatibly from, the field's"),
+    ("W211", "column is nullable where the model is not"),
+    ("W212", "index is missing"),
+    ("W213", "primary key or unique constraint is missing"),
+    ("W214", "foreign key constraint is missing"),
+    ("W215", "check or exclusion constraint is missing"),
+    ("W216", "constraint the model does not know can reject writes"),
+    ("W217", "constraint or index is not validated"),
+    ("I220", "extra nullable or defaulted column"),
+    ("I221", "tables that no installed model knows"),
+    ("I222", "index the model does not know"),
+    ("I223", "schema check does not support this database backend"),
 )
 
 

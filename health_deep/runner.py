@@ -10,11 +10,13 @@ import logging
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import DatabaseError, router
+from django.db import DatabaseError, connections, router
 
-from health_deep import conf, dbguard
+from health_deep import conf, dbguard, memo
 from health_deep.findings import Finding
 from health_deep.history import graph, integrity, ledger
+from health_deep.schema import catalog, compare, expected
+from health_deep.schema.model import ExpectedTable
 
 logger = logging.getLogger("health_deep")
 
@@ -153,9 +155,58 @@ def code_findings() -> list[Finding]:
     ]
 
 
+def _ignored_tables() -> set[str]:
+    """Tables Django itself owns without a model: migration records and database caches."""
+    tables = {"django_migrations"}
+    for cache in getattr(settings, "CACHES", {}).values():
+        if str(cache.get("BACKEND", "")).endswith("DatabaseCache") and cache.get("LOCATION"):
+            tables.add(str(cache["LOCATION"]))
+    return tables
+
+
+def expected_schema(alias: str) -> list[ExpectedTable]:
+    """The tables the models need on ``alias``: code only, computed once per process."""
+    ignore = conf.get().ignore_apps
+    tables: list[ExpectedTable] = memo.cached(
+        f"schema:{alias}:{','.join(ignore)}",
+        lambda: expected.expected_tables(alias, ignore_apps=ignore))
+    return tables
+
+
+def schema_findings(alias: str) -> list[Finding]:
+    """Schema drift on ``alias``: one catalog query, compared with the models' needs."""
+    if alias not in settings.DATABASES:
+        return [unknown_alias(alias)]
+    vendor = connections[alias].vendor
+    if vendor not in catalog.SUPPORTED:
+        return [Finding(id="health_deep.I223", alias=alias, object=alias,
+                        message=f"The schema check does not support {vendor} yet.",
+                        hint="Migration integrity is still checked on this database.")]
+    try:
+        tables = expected_schema(alias)
+    except Exception as exc:  # a model that cannot describe itself must not become a 500
+        logger.exception("health_deep could not compute the expected schema")
+        return [_broken_code(alias, exc)]
+    try:
+        with dbguard.guarded(alias, timeout=conf.get().statement_timeout) as cursor:
+            live = catalog.read(cursor, vendor=vendor, expected=tables)
+    except DatabaseError as exc:
+        return [failure_finding(alias, "schema", exc)]
+    return compare.compare(alias=alias, expected=tables, catalog=live,
+                           ignore_tables=_ignored_tables())
+
+
 def migrations(alias_list: Iterable[str] | None = None) -> list[Finding]:
     """Every migration finding: each alias, plus the code-only ones once."""
     findings: list[Finding] = []
     for alias in aliases() if alias_list is None else alias_list:
         findings += migration_findings(alias)
     return findings + code_findings()
+
+
+def schema(alias_list: Iterable[str] | None = None) -> list[Finding]:
+    """Every schema drift finding, for each alias."""
+    findings: list[Finding] = []
+    for alias in aliases() if alias_list is None else alias_list:
+        findings += schema_findings(alias)
+    return findings

@@ -19,7 +19,7 @@ from health_check.exceptions import ServiceWarning
 from health_check.views import HealthCheckView, MediaType
 
 from health_deep import details, runner
-from health_deep.checks import Migrations
+from health_deep.checks import Migrations, SchemaDrift
 from health_deep.findings import Finding
 
 PROFILES = ("live", "ready", "deep")
@@ -46,6 +46,7 @@ def default_checks(profile: str) -> list[HealthCheck]:
     for position, alias in enumerate(runner.aliases()):
         checks.append(Database(alias=alias))
         checks.append(Migrations(alias=alias, include_code=position == 0))
+        checks.append(SchemaDrift(alias=alias))
     return checks
 
 

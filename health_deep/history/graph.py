@@ -2,16 +2,15 @@
 
 Loading the migration graph, fingerprinting every migration and running the autodetector all
 depend only on the code, which does not change while a process runs. ``code_facts()`` and
-``missing_migrations()`` compute them lazily on first use (never in ``AppConfig.ready()``)
-and keep them; ``reset()`` drops them for tests and for ``post_migrate`` in a long process.
+``missing_migrations()`` keep them in :mod:`health_deep.memo`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import threading
 from typing import Any
 
+from health_deep import memo
 from health_deep.history.fingerprint import fingerprint
 
 Key = tuple[str, str]
@@ -71,33 +70,16 @@ def find_changes() -> dict[str, list[str]]:
     }
 
 
-_lock = threading.Lock()
-_cache: dict[str, Any] = {}
-
-
-def _cached(name: str, compute: Any) -> Any:
-    # Single-flight: concurrent first probes wait for one computation instead of repeating it.
-    if name in _cache:
-        return _cache[name]
-    with _lock:
-        if name not in _cache:
-            _cache[name] = compute()
-        return _cache[name]
-
-
 def code_facts() -> CodeFacts:
     """The process-wide :class:`CodeFacts`."""
-    facts: CodeFacts = _cached("facts", load_code_facts)
-    return facts
+    return memo.cached("migrations:facts", load_code_facts)
 
 
 def missing_migrations() -> dict[str, list[str]]:
     """The process-wide result of :func:`find_changes`."""
-    changes: dict[str, list[str]] = _cached("changes", find_changes)
-    return changes
+    return memo.cached("migrations:changes", find_changes)
 
 
 def reset() -> None:
-    """Forget the cached code facts (the next probe reads the files again)."""
-    with _lock:
-        _cache.clear()
+    """Forget every cached code fact (the next probe reads the files again)."""
+    memo.reset()

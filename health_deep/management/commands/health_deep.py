@@ -17,6 +17,7 @@ from health_deep.findings import Finding, Severity, status_of
 from health_deep.history import ledger
 
 EXIT_OK, EXIT_CRITICAL, EXIT_USAGE = 0, 1, 2
+CHECKS = ("migrations", "schema")
 
 
 class Command(BaseCommand):
@@ -42,6 +43,8 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=("text", "json"), default="text")
         parser.add_argument("--strict", action="store_true",
                             help="exit 1 on warnings too")
+        parser.add_argument("--check", action="append", dest="checks", choices=CHECKS,
+                            help="run only this check (repeatable; default: all)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems = conf.problems()
@@ -50,7 +53,12 @@ class Command(BaseCommand):
         if options.get("action") == "accept":
             self._accept(options)
             return
-        findings = runner.migrations(options.get("databases"))
+        options["checks"] = options.get("checks") or CHECKS
+        findings: list[Finding] = []
+        if "migrations" in options["checks"]:
+            findings += runner.migrations(options.get("databases"))
+        if "schema" in options["checks"]:
+            findings += runner.schema(options.get("databases"))
         if options["format"] == "json":
             self.stdout.write(json.dumps(
                 {"status": status_of(findings), "findings": [f.as_dict() for f in findings]},

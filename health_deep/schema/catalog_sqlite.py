@@ -1,0 +1,97 @@
+"""The live schema on SQLite, from ``sqlite_master`` and the table-valued PRAGMAs, in one query.
+
+SQLite keeps no catalog of CHECK constraint names, so they are read from each table's
+``CREATE TABLE`` text; everything else comes from ``pragma_table_xinfo``,
+``pragma_index_list``/``pragma_index_info`` and ``pragma_foreign_key_list``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from health_deep.schema.model import Catalog, Column, Constraint, Table
+
+_USER = "m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+
+CATALOG_SQL = f"""
+SELECT 'table', m.name, m.type, m.sql, NULL, NULL, NULL, NULL
+  FROM sqlite_master m WHERE m.type IN ('table', 'view') AND {_USER}
+UNION ALL
+SELECT 'column', m.name, p.name, p.type, p."notnull", p.dflt_value IS NOT NULL, p.pk, p.hidden
+  FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p
+ WHERE m.type IN ('table', 'view') AND {_USER}
+UNION ALL
+SELECT 'index', m.name, il.name, il."unique", il.origin, il.partial, ii.seqno, ii.name
+  FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii
+ WHERE m.type = 'table' AND {_USER}
+UNION ALL
+SELECT 'foreign', m.name, fk.id, fk."table", fk."from", fk."to", fk.seq, NULL
+  FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) fk
+ WHERE m.type = 'table' AND {_USER}
+"""
+
+_NAMED = re.compile(
+    r"""CONSTRAINT\s+(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|(\w+))\s+(CHECK|UNIQUE)\b""",
+    re.IGNORECASE,
+)
+
+
+def read(cursor: Any) -> Catalog:
+    """Run the catalog query on ``cursor`` and shape the answer into a :class:`Catalog`."""
+    cursor.execute(CATALOG_SQL)
+    return shape(cursor.fetchall())
+
+
+def shape(rows: list[tuple[Any, ...]]) -> Catalog:
+    """Turn the query's rows into tables. Pure, so it is testable without a database."""
+    kinds: dict[str, str] = {}
+    sql: dict[str, str] = {}
+    columns: dict[str, dict[str, Column]] = {}
+    pk: dict[str, list[tuple[int, str]]] = {}
+    indexes: dict[tuple[str, str], dict[str, Any]] = {}
+    foreign: dict[tuple[str, int], dict[str, Any]] = {}
+    for what, table, a, b, c, d, e, f in rows:
+        key = table.lower()
+        if what == "table":
+            kinds[key], sql[key] = ("view" if a == "view" else "table"), b or ""
+        elif what == "column":
+            name, declared, notnull, has_default, pk_pos, hidden = a, b or "", c, d, e, f
+            rowid = bool(pk_pos) and declared.upper() == "INTEGER"
+            columns.setdefault(key, {})[name.lower()] = Column(
+                name=name, type=declared, nullable=not notnull and not pk_pos,
+                has_default=bool(has_default), generated=rowid or hidden in (2, 3))
+            if pk_pos:
+                pk.setdefault(key, []).append((pk_pos, name))
+        elif what == "index":
+            entry = indexes.setdefault((key, a), {"unique": b, "origin": c, "partial": d,
+                                                  "cols": []})
+            entry["cols"].append((e, f))
+        elif what == "foreign":
+            entry = foreign.setdefault((key, a), {"table": b, "cols": []})
+            entry["cols"].append((e, c, d))
+    constraints: dict[str, list[Constraint]] = {}
+    for key, members in pk.items():
+        cols = tuple(name for _pos, name in sorted(members))
+        constraints.setdefault(key, []).append(Constraint("primary", "primary", cols))
+    for (key, name), entry in indexes.items():
+        kind = "primary" if entry["origin"] == "pk" else "unique" if entry["unique"] else "index"
+        cols = tuple(col for _seq, col in sorted(entry["cols"], key=lambda t: t[0]))
+        constraints.setdefault(key, []).append(
+            Constraint(name, kind, cols, partial=bool(entry["partial"])))
+    for (key, fk_id), entry in foreign.items():
+        ordered = sorted(entry["cols"])
+        constraints.setdefault(key, []).append(Constraint(
+            name=f"fk{fk_id}", kind="foreign", columns=tuple(f for _s, f, _t in ordered),
+            ref_table=entry["table"], ref_columns=tuple(t for _s, _f, t in ordered if t)))
+    for key, text in sql.items():
+        for match in _NAMED.finditer(text):
+            name = next(g for g in match.groups()[:4] if g)
+            kind = "check" if match.group(5).upper() == "CHECK" else "unique"
+            constraints.setdefault(key, []).append(Constraint(name, kind))
+    tables = {
+        key: Table(name=key, kind=kinds[key], columns=columns.get(key, {}),
+                   constraints=tuple(constraints.get(key, ())))
+        for key in kinds
+    }
+    return Catalog(vendor="sqlite", tables=tables, case_insensitive=True)

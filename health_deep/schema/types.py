@@ -1,0 +1,202 @@
+"""Is a column's type compatible with what the field needs? The spelling rules per backend.
+
+The question is not "are the strings equal" but "can the values the code writes come back
+unchanged?". Each backend spells types its own way (``varchar(100)`` is PostgreSQL's
+``character varying(100)``; ``serial`` is an ``integer`` with a default), so both sides are
+parsed into a base name and parameters before they are judged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+
+
+class Verdict(enum.Enum):
+    SAME = "same"
+    WIDER = "wider"  # the column holds more than the field writes: works, worth knowing
+    NARROWER = "narrower"  # some values the field accepts will be rejected or cut
+    COMPATIBLE = "compatible"  # another type that round-trips the values
+    INCOMPATIBLE = "incompatible"
+    UNKNOWN = "unknown"  # a spelling we do not know: never judged critical
+
+
+@dataclasses.dataclass(frozen=True)
+class Parsed:
+    base: str
+    params: tuple[int, ...] = ()
+    array: bool = False
+
+
+_PG_ALIASES = {
+    "character varying": "varchar",
+    "character": "char",
+    "bpchar": "char",
+    "int": "integer",
+    "int4": "integer",
+    "serial": "integer",
+    "serial4": "integer",
+    "int8": "bigint",
+    "bigserial": "bigint",
+    "serial8": "bigint",
+    "int2": "smallint",
+    "smallserial": "smallint",
+    "serial2": "smallint",
+    "bool": "boolean",
+    "float8": "double precision",
+    "float4": "real",
+    "decimal": "numeric",
+    "timestamptz": "timestamp with time zone",
+    "timestamp": "timestamp without time zone",
+    "timetz": "time with time zone",
+    "time": "time without time zone",
+}
+
+# Within a family a wider member holds every value of a narrower one.
+_FAMILIES = [
+    ("smallint", "integer", "bigint"),
+    ("char", "varchar", "text"),
+    ("real", "double precision"),
+]
+
+# Different types that still round-trip what Django writes (reported as warnings).
+_COMPATIBLE = {
+    frozenset({"json", "jsonb"}),
+    frozenset({"citext", "text"}),
+    frozenset({"citext", "varchar"}),
+}
+
+_TYPE = re.compile(r"^(?P<base>[a-z_][a-z0-9_ .\"]*?)\s*(?:\((?P<params>[^)]*)\))?"
+                   r"(?P<rest>[a-z ]*)(?P<array>(\[\d*\])*)$")
+
+
+def parse_postgres(spelling: str) -> Parsed:
+    text = " ".join(spelling.strip().lower().split())
+    match = _TYPE.match(text)
+    if match is None:
+        return Parsed(text)
+    base = match["base"].strip().replace('"', "")
+    base = base.rsplit(".", 1)[-1]  # format_type qualifies types outside the search_path
+    rest = match["rest"].strip()
+    if rest:  # "timestamp(3) with time zone": the modifier sits inside the name
+        base = f"{base} {rest}"
+    base = _PG_ALIASES.get(base, base)
+    params = tuple(int(p) for p in re.findall(r"\d+", match["params"] or ""))
+    return Parsed(base, params, bool(match["array"]))
+
+
+def judge(expected: str, actual: str, *, vendor: str) -> Verdict:
+    """How the column type ``actual`` serves a field whose type is ``expected``."""
+    if vendor == "sqlite":
+        return _judge_sqlite(expected, actual)
+    if vendor == "postgresql":
+        return _judge_parsed(parse_postgres(expected), parse_postgres(actual))
+    return Verdict.SAME if _fold(expected) == _fold(actual) else Verdict.UNKNOWN
+
+
+def _fold(spelling: str) -> str:
+    return " ".join(spelling.lower().split())
+
+
+def _judge_parsed(want: Parsed, have: Parsed) -> Verdict:
+    if want.array != have.array:
+        return Verdict.INCOMPATIBLE
+    if want.base == have.base:
+        return _compare_params(want, have)
+    if frozenset({want.base, have.base}) in _COMPATIBLE:
+        return Verdict.COMPATIBLE
+    for family in _FAMILIES:
+        if want.base in family and have.base in family:
+            return _by_rank(family.index(want.base), family.index(have.base), want, have)
+    if _is_known(want.base) and _is_known(have.base):
+        return Verdict.INCOMPATIBLE
+    return Verdict.UNKNOWN
+
+
+def _by_rank(want_rank: int, have_rank: int, want: Parsed, have: Parsed) -> Verdict:
+    if want.base == "char" and have.base == "varchar":
+        # varchar(n) holds what char(n) holds, without the blank padding.
+        h, w = _length(have), _length(want)
+        return Verdict.COMPATIBLE if h is None or (w is not None and h >= w) else \
+            Verdict.NARROWER
+    if have_rank > want_rank:
+        limit = _length(have)
+        return Verdict.WIDER if limit is None or limit >= (_length(want) or 0) else \
+            Verdict.NARROWER
+    return Verdict.NARROWER
+
+
+def _length(parsed: Parsed) -> int | None:
+    # None is unlimited: text, varchar with no length.
+    return parsed.params[0] if parsed.base in ("char", "varchar") and parsed.params else None
+
+
+def _compare_params(want: Parsed, have: Parsed) -> Verdict:
+    if want.params == have.params:
+        return Verdict.SAME
+    if want.base in ("varchar", "char", "bit varying", "bit"):
+        w, h = _length(want), _length(have)
+        if h is None:
+            return Verdict.WIDER
+        if w is None or h < w:
+            return Verdict.NARROWER
+        return Verdict.WIDER
+    if want.base == "numeric":
+        if not have.params:
+            return Verdict.WIDER  # unconstrained numeric holds any precision
+        if not want.params:
+            return Verdict.NARROWER
+        wp, ws = (want.params + (0,))[:2]
+        hp, hs = (have.params + (0,))[:2]
+        if hs < ws or hp - hs < wp - ws:
+            return Verdict.NARROWER
+        return Verdict.WIDER
+    if want.base.startswith(("timestamp", "time", "interval")):
+        # Fractional-second precision: fewer digits round the values the code writes.
+        w = want.params[0] if want.params else 6
+        h = have.params[0] if have.params else 6
+        return Verdict.SAME if w == h else Verdict.NARROWER if h < w else Verdict.WIDER
+    return Verdict.UNKNOWN
+
+
+_KNOWN = {
+    "smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean",
+    "char", "varchar", "text", "bytea", "date", "time without time zone",
+    "time with time zone", "timestamp without time zone", "timestamp with time zone",
+    "interval", "uuid", "json", "jsonb", "inet", "cidr", "macaddr", "citext", "hstore",
+    "int4range", "int8range", "numrange", "daterange", "tsrange", "tstzrange", "tsvector",
+}
+
+
+def _is_known(base: str) -> bool:
+    return base in _KNOWN
+
+
+# SQLite stores by type affinity and enforces neither length nor precision, so two declared
+# types are compatible when their affinities are; the declared spelling differing is a hint.
+def affinity(declared: str) -> str:
+    """SQLite's column affinity for a declared type (the rules of section 3.1 of its docs)."""
+    upper = declared.upper()
+    if "INT" in upper:
+        return "INTEGER"
+    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in upper or not upper.strip():
+        return "BLOB"
+    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+_SQLITE_NUMBERS = {"INTEGER", "REAL", "NUMERIC"}
+
+
+def _judge_sqlite(expected: str, actual: str) -> Verdict:
+    want, have = affinity(expected), affinity(actual)
+    same_base = re.sub(r"\(.*\)", "", _fold(expected)) == re.sub(r"\(.*\)", "", _fold(actual))
+    if want == have:
+        return Verdict.SAME if same_base else Verdict.COMPATIBLE
+    if want in _SQLITE_NUMBERS and have in _SQLITE_NUMBERS:
+        return Verdict.COMPATIBLE
+    return Verdict.INCOMPATIBLE
