@@ -99,6 +99,8 @@ def migration_findings(alias: str) -> list[Finding]:
             recorded = set()  # never migrated: every migration is unapplied
         elif recorded is None:
             return [failure_finding(alias, "migrations", exc)]
+        elif kind is dbguard.Failure.TIMEOUT:  # locked: unknown, and unknown is critical
+            findings.append(failure_finding(alias, "migrations", exc))
         else:
             findings.append(_ledger_unreadable(alias, exc))
     findings += integrity.evaluate(
@@ -192,8 +194,19 @@ def schema_findings(alias: str) -> list[Finding]:
             live = catalog.read(cursor, vendor=vendor, expected=tables)
     except DatabaseError as exc:
         return [failure_finding(alias, "schema", exc)]
-    return compare.compare(alias=alias, expected=tables, catalog=live,
-                           ignore_tables=_ignored_tables())
+    # The catalog readers hand back the same object while the schema is unchanged, and the
+    # expected schema is per process: then the comparison is the same too.
+    ignored = frozenset(_ignored_tables())
+    last = _last_comparison.get(alias)
+    if last is not None and last[0] is live and last[1] is tables and last[2] == ignored:
+        return list(last[3])
+    findings = compare.compare(alias=alias, expected=tables, catalog=live,
+                               ignore_tables=ignored)
+    _last_comparison[alias] = (live, tables, ignored, tuple(findings))
+    return findings
+
+
+_last_comparison: dict[str, tuple[object, object, frozenset[str], tuple[Finding, ...]]] = {}
 
 
 def migrations(alias_list: Iterable[str] | None = None) -> list[Finding]:

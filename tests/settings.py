@@ -31,6 +31,11 @@ elif BACKEND == "sqlite":
 else:
     raise RuntimeError(f"HEALTH_DEEP_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
 
+# A second database that a router gives one app to: checks must follow the router.
+DATABASES["other"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:",
+                      "TEST": {"NAME": "file:other?mode=memory&cache=shared"}}
+DATABASE_ROUTERS = ["tests.routers.OtherRouter"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -46,9 +51,11 @@ INSTALLED_APPS = [
     "health_check",
     "health_deep",
     "tests.testapp",
+    "tests.zoo",
+    "tests.zoo_other",
 ]
 if BACKEND == "postgres":
-    INSTALLED_APPS.append("django.contrib.postgres")
+    INSTALLED_APPS += ["django.contrib.postgres", "tests.zoo_pg"]
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

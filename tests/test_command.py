@@ -12,7 +12,7 @@ from django.test.utils import override_settings
 
 from health_deep.models import LedgerEntry
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -13,7 +13,7 @@ from django.test.utils import override_settings
 from health_deep.system_checks import check_settings
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_check_database_reports_unapplied_as_one_warning(restore_django_migrations: None) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM django_migrations WHERE app = 'testapp'")
@@ -26,7 +26,7 @@ def test_check_database_reports_unapplied_as_one_warning(restore_django_migratio
     assert "testapp.0001_initial, testapp.0002_tidy_names" in output
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_migrate_does_not_warn_about_what_it_is_about_to_apply(
         restore_django_migrations: None) -> None:
     with connection.cursor() as cursor:
@@ -40,7 +40,7 @@ def test_migrate_does_not_warn_about_what_it_is_about_to_apply(
     assert "health_deep.E101" not in err.getvalue() + out.getvalue()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_check_without_database_stays_offline() -> None:
     out = io.StringIO()
 

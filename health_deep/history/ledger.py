@@ -62,30 +62,40 @@ def record_after_migrate(*, using: str, plan: Any = None, **kwargs: Any) -> None
     facts = graph.load_code_facts()
     now = timezone.now()
     entries = LedgerEntry.objects.using(using)
+    applied: set[Key] = set()
+    unapplied: set[Key] = set()
+    for migration, backwards in plan or ():
+        # A squash applied fresh records what it replaces too: all of it ran just now.
+        keys = {(migration.app_label, migration.name)}
+        keys |= {(r[0], r[1]) for r in migration.replaces}
+        (unapplied if backwards else applied).update(keys)
     with transaction.atomic(using=using):
-        for migration, backwards in plan or ():
-            key = (migration.app_label, migration.name)
-            if backwards:
-                entries.filter(app=key[0], name=key[1]).delete()
-            elif key in facts.fingerprints:
-                entries.update_or_create(
-                    app=key[0], name=key[1],
-                    defaults={"fingerprint": facts.fingerprints[key], "source": "applied",
-                              "recorded_at": now, "recorded_by": "", "reason": ""},
-                )
+        _delete(entries, applied | unapplied)
+        entries.bulk_create(
+            LedgerEntry(app=key[0], name=key[1], fingerprint=facts.fingerprints[key],
+                        source="applied", recorded_at=now)
+            for key in sorted(applied - unapplied) if key in facts.fingerprints
+        )
         recorded = MigrationRecorder(connections[using]).applied_migrations().keys()
         known = {(a, n): fp for a, n, fp in entries.values_list("app", "name", "fingerprint")}
-        stale = [k for k, fp in known.items() if not fp.startswith(f"{ALGORITHM}:")]
-        for key in stale:
-            if key in facts.fingerprints:
-                entries.filter(app=key[0], name=key[1]).update(
-                    fingerprint=facts.fingerprints[key], source="adopted", recorded_at=now)
+        # Rows of an older algorithm cannot be compared: record them again as a baseline.
+        stale = {k for k, fp in known.items()
+                 if not fp.startswith(f"{ALGORITHM}:") and k in facts.fingerprints}
+        _delete(entries, stale)
         entries.bulk_create(
             LedgerEntry(app=key[0], name=key[1], fingerprint=facts.fingerprints[key],
                         source="adopted", recorded_at=now)
             for key in sorted(recorded)
-            if key not in known and key in facts.fingerprints
+            if (key not in known or key in stale) and key in facts.fingerprints
         )
+
+
+def _delete(entries: Any, keys: set[Key]) -> None:
+    by_app: dict[str, list[str]] = {}
+    for app, name in keys:
+        by_app.setdefault(app, []).append(name)
+    for app, names in by_app.items():
+        entries.filter(app=app, name__in=names).delete()
 
 
 class AcceptError(Exception):

@@ -1,5 +1,9 @@
 """The live schema on SQLite, from ``sqlite_master`` and the table-valued PRAGMAs, in one query.
 
+Virtual tables (FTS5 and the like, which some apps put under a managed model) are kept apart:
+their columns have no types and their ``rowid`` is implicit, so only their columns' presence
+is judged, and their shadow tables are not reported as strays.
+
 SQLite keeps no catalog of CHECK constraint names, so they are read from each table's
 ``CREATE TABLE`` text; everything else comes from ``pragma_table_xinfo``,
 ``pragma_index_list``/``pragma_index_info`` and ``pragma_foreign_key_list``.
@@ -7,6 +11,7 @@ SQLite keeps no catalog of CHECK constraint names, so they are read from each ta
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -37,14 +42,27 @@ _NAMED = re.compile(
 )
 
 
+# Tables a virtual table keeps its data in (FTS3/4/5, R*Tree): part of it, not strays.
+_SHADOW_SUFFIXES = ("_content", "_segments", "_segdir", "_docsize", "_stat", "_data", "_idx",
+                    "_config", "_node", "_parent", "_rowid")
+
+
+def _shadow_tables(kinds: dict[str, str]) -> set[str]:
+    virtual = [name for name, kind in kinds.items() if kind == "virtual"]
+    return {name for name in kinds for v in virtual
+            if name.startswith(v) and name[len(v):] in _SHADOW_SUFFIXES}
+
+
 def read(cursor: Any) -> Catalog:
     """Run the catalog query on ``cursor`` and shape the answer into a :class:`Catalog`."""
     cursor.execute(CATALOG_SQL)
-    return shape(cursor.fetchall())
+    return shape(tuple(map(tuple, cursor.fetchall())))
 
 
-def shape(rows: list[tuple[Any, ...]]) -> Catalog:
-    """Turn the query's rows into tables. Pure, so it is testable without a database."""
+@functools.lru_cache(maxsize=4)
+def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
+    """Turn the query's rows into tables. Pure, so it is testable without a database.
+    Cached: an unchanged catalog is not shaped again."""
     kinds: dict[str, str] = {}
     sql: dict[str, str] = {}
     columns: dict[str, dict[str, Column]] = {}
@@ -54,7 +72,10 @@ def shape(rows: list[tuple[Any, ...]]) -> Catalog:
     for what, table, a, b, c, d, e, f in rows:
         key = table.lower()
         if what == "table":
-            kinds[key], sql[key] = ("view" if a == "view" else "table"), b or ""
+            text = b or ""
+            virtual = text.lstrip().upper().startswith("CREATE VIRTUAL TABLE")
+            kinds[key] = "view" if a == "view" else "virtual" if virtual else "table"
+            sql[key] = text
         elif what == "column":
             name, declared, notnull, has_default, pk_pos, hidden = a, b or "", c, d, e, f
             rowid = bool(pk_pos) and declared.upper() == "INTEGER"
@@ -89,9 +110,10 @@ def shape(rows: list[tuple[Any, ...]]) -> Catalog:
             name = next(g for g in match.groups()[:4] if g)
             kind = "check" if match.group(5).upper() == "CHECK" else "unique"
             constraints.setdefault(key, []).append(Constraint(name, kind))
+    shadows = _shadow_tables(kinds)
     tables = {
         key: Table(name=key, kind=kinds[key], columns=columns.get(key, {}),
                    constraints=tuple(constraints.get(key, ())))
-        for key in kinds
+        for key in kinds if key not in shadows
     }
     return Catalog(vendor="sqlite", tables=tables, case_insensitive=True)

@@ -28,6 +28,8 @@ from health_deep.schema.model import (
 )
 from health_deep.schema.types import Verdict, judge
 
+_ROWID = ("rowid", "oid", "_rowid_")
+
 _FIX = ("Run `manage.py migrate --database {alias}`. If it says there is nothing to apply, an "
         "applied migration was probably edited (see health_deep.E103) or the schema was changed "
         "by hand: `manage.py sqlmigrate {app} <migration>` shows the SQL the model needs.")
@@ -84,6 +86,8 @@ class _TableCheck:
         for column in self.table.columns:
             have = self.actual.columns.get(self.catalog.key(column.name))
             where = f"{self.table.name}.{column.name}"
+            if have is None and self.vendor == "sqlite" and column.name.lower() in _ROWID:
+                continue  # every SQLite rowid table has it, listed or not
             if have is None:
                 self.add("health_deep.E202", where,
                          f"Column {where} ({column.field}) does not exist.",
@@ -116,6 +120,11 @@ class _TableCheck:
     def column_type(self, want: ExpectedColumn, have: Column, where: str) -> None:
         assert want.db_type is not None
         verdict = judge(want.db_type, have.type, vendor=self.vendor)
+        if want.auto and verdict in (Verdict.WIDER, Verdict.NARROWER):
+            # An auto key's width follows DEFAULT_AUTO_FIELD as it was when the table was
+            # created (auto-created M2M tables ignore the app's default_auto_field), and the
+            # database generates its values: a width difference cannot break the code.
+            return
         details = {"expected": want.db_type, "actual": have.type}
         if verdict is Verdict.INCOMPATIBLE:
             self.add("health_deep.E203", where,
@@ -168,7 +177,8 @@ class _Constraints:
     def run(self) -> None:
         self.primary_key()
         for column in self.table.columns:
-            self.column_constraints(column)
+            if self.check.key(column.name) in self.check.actual.columns:
+                self.column_constraints(column)  # a missing column is reported once, as E202
         for want in self.table.constraints:
             self.declared(want.kind, want.name, want.columns)
         self.unexplained()
@@ -185,8 +195,9 @@ class _Constraints:
         found = self.explain(c for c in self.actual if c.kind == "primary" and
                              set(self.cols(c)) == set(pk))
         if not found:
+            columns = ", ".join(map(str, pk))
             self.check.add("health_deep.W213", self.table.name,
-                           f"Table {self.table.name} has no primary key on {', '.join(map(str, pk))}.",
+                           f"Table {self.table.name} has no primary key on {columns}.",
                            expected=list(pk), actual=None)
 
     def column_constraints(self, column: ExpectedColumn) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from django.apps import apps
 from django.db import connections, router
 from django.db.models import CheckConstraint, Index, Model, UniqueConstraint
+from django.db.models.fields import AutoFieldMixin
 
 from health_deep.schema.model import ExpectedColumn, ExpectedConstraint, ExpectedTable
 
@@ -100,6 +101,7 @@ def _column(model: type[Model], field: Any, connection: Any) -> ExpectedColumn |
         check=check,
         db_default=_has_db_default(field),
         generated=generated,
+        auto=isinstance(field, AutoFieldMixin),
     )
 
 
@@ -130,7 +132,8 @@ def _declared_constraint(model: type[Model], constraint: Any,
             return []
         if constraint.expressions and not features.supports_expression_indexes:
             return []
-        if constraint.deferrable is not None and not features.supports_deferrable_unique_constraints:
+        deferrable = features.supports_deferrable_unique_constraints
+        if constraint.deferrable is not None and not deferrable:
             return []
         columns = _columns(model, constraint.fields) if constraint.fields else ()
         return [ExpectedConstraint("unique", columns, constraint.name)]

@@ -22,6 +22,7 @@ class ExpectedColumn:
     check: bool = False  # an implicit CHECK (PositiveIntegerField >= 0 and the like)
     db_default: bool = False
     generated: bool = False
+    auto: bool = False  # an auto-incrementing key: the database, not the code, writes it
 
 
 @dataclasses.dataclass(frozen=True)

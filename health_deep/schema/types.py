@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import re
 
 
@@ -67,25 +68,27 @@ _COMPATIBLE = {
     frozenset({"citext", "varchar"}),
 }
 
-_TYPE = re.compile(r"^(?P<base>[a-z_][a-z0-9_ .\"]*?)\s*(?:\((?P<params>[^)]*)\))?"
-                   r"(?P<rest>[a-z ]*)(?P<array>(\[\d*\])*)$")
+_ARRAY = re.compile(r"(\[\d*\])+$")
 
 
 def parse_postgres(spelling: str) -> Parsed:
     text = " ".join(spelling.strip().lower().split())
-    match = _TYPE.match(text)
-    if match is None:
-        return Parsed(text)
-    base = match["base"].strip().replace('"', "")
-    base = base.rsplit(".", 1)[-1]  # format_type qualifies types outside the search_path
-    rest = match["rest"].strip()
-    if rest:  # "timestamp(3) with time zone": the modifier sits inside the name
-        base = f"{base} {rest}"
+    array = _ARRAY.search(text)
+    if array:
+        text = text[: array.start()].rstrip()
+    params = ""
+    if "(" in text and ")" in text:
+        # "numeric(10,2)", and "timestamp(3) with time zone" with the modifier mid-name.
+        head, _, tail = text.partition("(")
+        params, _, rest = tail.partition(")")
+        text = f"{head.strip()} {rest.strip()}".strip()
+    base = text.replace('"', "").rsplit(".", 1)[-1]  # qualified outside the search_path
     base = _PG_ALIASES.get(base, base)
-    params = tuple(int(p) for p in re.findall(r"\d+", match["params"] or ""))
-    return Parsed(base, params, bool(match["array"]))
+    numbers = tuple(int(p) for p in re.findall(r"\d+", params))
+    return Parsed(base, numbers, array is not None)
 
 
+@functools.lru_cache(maxsize=4096)
 def judge(expected: str, actual: str, *, vendor: str) -> Verdict:
     """How the column type ``actual`` serves a field whose type is ``expected``."""
     if vendor == "sqlite":
@@ -147,8 +150,8 @@ def _compare_params(want: Parsed, have: Parsed) -> Verdict:
             return Verdict.WIDER  # unconstrained numeric holds any precision
         if not want.params:
             return Verdict.NARROWER
-        wp, ws = (want.params + (0,))[:2]
-        hp, hs = (have.params + (0,))[:2]
+        wp, ws = (*want.params, 0)[:2]
+        hp, hs = (*have.params, 0)[:2]
         if hs < ws or hp - hs < wp - ws:
             return Verdict.NARROWER
         return Verdict.WIDER
