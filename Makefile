@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres incident lint clean
+.PHONY: run test test-sqlite test-postgres incident realworld lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,15 @@ test-postgres: $(VENV)/.installed
 incident: $(VENV)/.installed
 	$(BIN)/python example_project/incident.py
 
+## Zero findings on 26 popular third-party apps, migrated on SQLite and PostgreSQL (slow).
+realworld: $(VENV)/.installed
+	$(PYTHON) -m venv .venv-realworld
+	.venv-realworld/bin/python -m pip install --quiet -e . -r tests/realworld/requirements.txt "psycopg[binary]"
+	.venv-realworld/bin/python tests/realworld/run.py
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check health_deep tests example_project
 	$(BIN)/mypy health_deep
 
 clean:
-	rm -rf $(VENV) example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-realworld example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

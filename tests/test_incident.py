@@ -171,6 +171,27 @@ def test_incident_edit_after_apply_turns_health_503_and_reformat_does_not(site: 
     assert "health_deep.E103" in [f["id"] for f in findings]
 
 
+def test_incident_without_the_ledger_is_still_caught_by_schema_drift(site: Site) -> None:
+    site.migrate()
+    # A site that never had the ledger (or lost it): only the schema can tell.
+    wipe = site.manage("shell", "-c", "from health_deep.models import LedgerEntry; "
+                       "LedgerEntry.objects.all().delete()")
+    assert wipe.returncode == 0, wipe.stderr
+    site.edit(MIGRATION, "        ),\n    ]", ADDED_FIELD)
+    site.edit("integrations/models.py", '    settings = models.TextField(blank=True, default="")\n',
+              '    settings = models.TextField(blank=True, default="")\n'
+              "    timeout_seconds = models.PositiveIntegerField(default=30)\n")
+
+    code, report = site.report()
+    responses = site.get("/health/")
+
+    assert code == 1
+    assert ids(report) == ["health_deep.E202"]
+    assert responses["/health/"][0] == 503
+    drift = responses["/health/"][1]["checks"]["SchemaDrift(alias='default')"]["findings"]
+    assert [f["object"] for f in drift] == ["integrations_integration.timeout_seconds"]
+
+
 def test_new_migration_not_yet_applied_is_E101(site: Site) -> None:
     site.migrate()
     (site.path / "integrations/migrations/0003_webhook_secret.py").write_text(

@@ -477,3 +477,50 @@ def test_locked_tables_do_not_make_the_checks_hang() -> None:
     assert schema == []  # the catalog is readable while a migration holds the table
     assert [f.id for f in migrations] == ["health_deep.E003"]
     assert elapsed < 3
+
+
+# -- PostgreSQL schemas ----------------------------------------------------------------------
+
+
+@only_pg
+@pytest.mark.django_db
+def test_db_table_naming_another_schema_is_checked_there() -> None:
+    sql('ALTER TABLE zoo_archive.zoo_archived DROP COLUMN "label"')
+
+    one("health_deep.E202", "zoo_archived.label")
+
+
+@only_pg
+@pytest.mark.django_db
+def test_a_same_named_table_outside_the_search_path_is_not_mistaken_for_the_real_one() -> None:
+    sql("CREATE SCHEMA elsewhere", 'CREATE TABLE elsewhere."testapp_integration" (id integer)',
+        'DROP TABLE "zoo_note"', 'CREATE TABLE elsewhere."zoo_note" (id integer)')
+
+    one("health_deep.E201", "zoo_note")  # and testapp_integration is still read from public
+
+
+@only_pg
+@pytest.mark.django_db
+def test_search_path_decides_which_schema_holds_a_table() -> None:
+    sql("CREATE SCHEMA first_on_path",
+        'CREATE TABLE first_on_path."testapp_integration" (id bigint PRIMARY KEY)',
+        "SET LOCAL search_path = first_on_path, public")
+
+    found = drift()
+
+    missing = sorted(f.object for f in found if f.id == "health_deep.E202")
+    assert missing == ["testapp_integration.base_url", "testapp_integration.enabled",
+                       "testapp_integration.name"]
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_system_check_reports_drift_as_a_warning(renamed_column: None) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    err = io.StringIO()
+    call_command("check", databases=["default"], stderr=err, stdout=io.StringIO())
+
+    assert "(health_deep.E202) Column testapp_integration.base_url" in err.getvalue()
+    assert "WARNINGS" in err.getvalue()
