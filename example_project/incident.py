@@ -5,9 +5,10 @@
 
 1. Deploy: migrate, add one real row, serve. /health/ says 200, the API works.
 2. Someone runs Black over an applied migration: /health/ still says 200 (no false alarm).
-3. Someone *edits* the applied migration to add a column, and the model with it. `migrate`
-   says there is nothing to do, so the column never reaches the database. The API fails, and
-   /health/ answers 503 naming the edited migration.
+3. Someone *edits* the applied migration to add a column, and the model with it. The
+   lockfile check names the edit in review; if it ships anyway, `migrate` says there is
+   nothing to do, so the column never reaches the database. The API fails, and /health/
+   answers 503 naming the edited migration and the missing column.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ class Migration(migrations.Migration):
         ),
     ]
 '''
+
+
+def commit(site: Path, message: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "demo", "GIT_AUTHOR_EMAIL": "demo@example.com",
+           "GIT_COMMITTER_NAME": "demo", "GIT_COMMITTER_EMAIL": "demo@example.com"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", message]):
+        subprocess.run(["git", *args], cwd=site, env=env, check=True, capture_output=True)
 
 
 def say(text: str) -> None:
@@ -115,6 +123,10 @@ def main() -> None:
         os.environ.setdefault("DATABASE_URL", f"sqlite:///{site / 'incident.sqlite3'}")
         print(f"A copy of the example site in {site}, database {os.environ['DATABASE_URL']}")
 
+        git = shutil.which("git") is not None
+        if git:  # the lockfile shows the previous version of a migration through git
+            commit(site, "the site, with its migration lockfile")
+
         say("1. Deploy: migrate, and production has a real row")
         print(manage(site, "migrate", "--noinput").stdout.strip().splitlines()[-1])
         manage(site, "shell", "-c", "from integrations.models import Integration; "
@@ -139,6 +151,10 @@ def main() -> None:
             '    settings = models.TextField(blank=True, default="")\n',
             '    settings = models.TextField(blank=True, default="")\n'
             "    timeout_seconds = models.PositiveIntegerField(default=30)\n"))
+        result = manage(site, "health_deep", "lock", "--check", check=False)
+        print(f"$ manage.py health_deep lock --check   (in review, before any deploy: "
+              f"exit {result.returncode})")
+        print("    " + result.stdout.strip().replace("\n", "\n    "))
         print("$ manage.py migrate  ->", manage(site, "migrate", "--noinput").stdout.strip()
               .splitlines()[-1].strip())
         with serving(site) as base:

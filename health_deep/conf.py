@@ -8,6 +8,7 @@ at request time a broken setting falls back to the defaults rather than raising.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ class Config:
     details: str = "authorized"
     token: str | None = dataclasses.field(default=None, repr=False)
     details_ips: tuple[str, ...] = ()
+    lockfile: str = "migrations.lock"
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:
@@ -65,6 +67,12 @@ def _token(value: Any) -> str | None:
     return value
 
 
+def _path(value: Any) -> str:
+    if not isinstance(value, str | os.PathLike) or not str(value):
+        raise TypeError
+    return str(value)
+
+
 # key -> (field name, parser, what a valid value looks like)
 _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "DATABASES": ("databases", _optional_aliases, "None or a list of database aliases"),
@@ -74,6 +82,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "DETAILS": ("details", _policy, "one of " + ", ".join(DETAILS_POLICIES)),
     "TOKEN": ("token", _token, "None or a string of at least 16 characters"),
     "DETAILS_IPS": ("details_ips", _str_tuple, "a list of IP addresses"),
+    "LOCKFILE": ("lockfile", _path, "a file path"),
 }
 
 

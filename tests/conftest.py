@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from health_deep.history import graph
+from tests.sites import BACKEND, ROOT, Site
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -49,3 +53,27 @@ def restore_django_migrations(transactional_db: None) -> Iterator[None]:
         for row in rows:
             cursor.execute(
                 "INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, %s)", row)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'site.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"hd_site_{uuid.uuid4().hex[:12]}"
+    admin = dict(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True)
+    with psycopg.connect(**admin) as conn:  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(**admin) as conn:  # type: ignore[arg-type]
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def site(tmp_path: Path, database_url: str) -> Site:
+    target = tmp_path / "site"
+    shutil.copytree(ROOT / "example_project", target,
+                    ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"))
+    return Site(target, database_url)

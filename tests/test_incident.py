@@ -8,110 +8,16 @@ people do, and asks a *new* process, as a deploy would, what ``/health/`` and
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BACKEND = os.environ.get("HEALTH_DEEP_TEST_DB", "sqlite")
-TOKEN = "incident-test-token-0123456789"
+from tests.sites import BACKEND, Site, ids
+
 MIGRATION = Path("integrations/migrations/0002_integration_settings.py")
 
 pytestmark = pytest.mark.subprocess
-
-PROBE = """
-import json, os, sys, django
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example.settings")
-django.setup()
-from django.test import Client
-client = Client(raise_request_exception=False)
-out = {}
-for url in sys.argv[1:]:
-    r = client.get(url, HTTP_ACCEPT="application/json", HTTP_X_HEALTH_TOKEN=os.environ["TOKEN"])
-    out[url] = [r.status_code, r.content.decode()]
-print(json.dumps(out))
-"""
-
-
-class Site:
-    """A throwaway copy of the example project with its own database."""
-
-    def __init__(self, path: Path, database_url: str) -> None:
-        self.path = path
-        self.env = {**os.environ, "DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1",
-                    "HEALTH_DEEP_TOKEN": TOKEN, "TOKEN": TOKEN,
-                    "DJANGO_SETTINGS_MODULE": "example.settings"}
-
-    def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=self.path, env=self.env,
-                              capture_output=True, text=True, timeout=120)
-
-    def migrate(self, *args: str) -> str:
-        result = self.manage("migrate", "--noinput", *args)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    def report(self, *checks: str) -> tuple[int, dict[str, Any]]:
-        only = [arg for check in checks for arg in ("--check", check)]
-        result = self.manage("health_deep", "--format", "json", *only)
-        return result.returncode, json.loads(result.stdout)
-
-    def get(self, *urls: str) -> dict[str, tuple[int, Any]]:
-        result = subprocess.run([sys.executable, "-c", PROBE, *urls], cwd=self.path, env=self.env,
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stderr
-        out = json.loads(result.stdout.strip().splitlines()[-1])
-        return {url: (status, _maybe_json(body)) for url, (status, body) in out.items()}
-
-    def edit(self, relative: Path | str, old: str, new: str) -> None:
-        path = self.path / relative
-        text = path.read_text()
-        assert old in text, f"{old!r} not in {relative}"
-        path.write_text(text.replace(old, new))
-
-
-def _maybe_json(body: str) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return body
-
-
-def ids(report: dict[str, Any], severity: str = "critical") -> list[str]:
-    return sorted(f["id"] for f in report["findings"] if f["severity"] == severity)
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path / 'site.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"hd_site_{uuid.uuid4().hex[:12]}"
-    admin = dict(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True)
-    with psycopg.connect(**admin) as conn:  # type: ignore[arg-type]
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(**admin) as conn:  # type: ignore[arg-type]
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def site(tmp_path: Path, database_url: str) -> Site:
-    target = tmp_path / "site"
-    shutil.copytree(ROOT / "example_project", target,
-                    ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"))
-    return Site(target, database_url)
 
 
 ADDED_FIELD = (

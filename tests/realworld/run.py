@@ -57,14 +57,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     args = parser.parse_args()
-    failed = False
+    passed = failed = 0
     for backend in args.backends:
         for auto_field in ("django.db.models.BigAutoField", "django.db.models.AutoField"):
             findings = scan(backend, auto_field)
             print(f"{backend:10} {auto_field.rsplit('.', 1)[-1]:12} findings: {len(findings)}")
             for line in findings:
                 print(f"    {line}")
-            failed |= bool(findings)
+            failed += bool(findings)
+            passed += not findings
+    print(f"realworld: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
 

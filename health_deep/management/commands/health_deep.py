@@ -1,20 +1,26 @@
 """``manage.py health_deep``: the health checks without HTTP, for CI/CD and operators.
 
+    health_deep [check]   run the checks
+    health_deep accept    record an intended edit of an applied migration
+    health_deep lock      write or check the migration lockfile (no database needed)
+
 Exit codes: 0 healthy (warnings allowed unless ``--strict``), 1 critical findings
-(or warnings with ``--strict``), 2 the command could not run (bad arguments or settings).
+(or warnings with ``--strict``, or a lockfile check that failed), 2 the command could not
+run (bad arguments or settings).
 """
 
 from __future__ import annotations
 
 import json
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from health_deep import conf, runner
 from health_deep.findings import Finding, Severity, status_of
-from health_deep.history import ledger
+from health_deep.history import ledger, lockfile
 
 EXIT_OK, EXIT_CRITICAL, EXIT_USAGE = 0, 1, 2
 CHECKS = ("migrations", "schema")
@@ -25,7 +31,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []  # a broken site must still be diagnosable
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        actions = parser.add_subparsers(dest="action", metavar="{check,accept}")
+        actions = parser.add_subparsers(dest="action", metavar="{check,accept,lock}")
         check = actions.add_parser("check", help="run the checks (the default)")
         self._check_arguments(check)
         self._check_arguments(parser)
@@ -35,6 +41,16 @@ class Command(BaseCommand):
         accept.add_argument("--database", default="default")
         accept.add_argument("--reason", required=True, help="why the edit is intended")
         accept.add_argument("--by", help="who accepts it (default: the OS user)")
+        lock = actions.add_parser(
+            "lock", help="write the migration lockfile, or check the code against it")
+        lock.add_argument("--path", help="the lockfile (default: HEALTH_DEEP['LOCKFILE'])")
+        lock.add_argument("--check", action="store_true",
+                          help="exit 1 when a locked migration was edited or deleted, or a "
+                          "new one is not locked yet")
+        lock.add_argument("--update", action="store_true",
+                          help="with --check: add new migrations to the lockfile")
+        lock.add_argument("--all-apps", action="store_true",
+                          help="lock installed packages' migrations too, not only the project's")
 
     @staticmethod
     def _check_arguments(parser: ArgumentParser) -> None:
@@ -53,6 +69,8 @@ class Command(BaseCommand):
         if options.get("action") == "accept":
             self._accept(options)
             return
+        if options.get("action") == "lock":
+            raise SystemExit(run_lock(self, options))
         options["checks"] = options.get("checks") or CHECKS
         findings: list[Finding] = []
         if "migrations" in options["checks"]:
@@ -98,3 +116,57 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Accepted {app}.{name} on '{options['database']}' as {entry.fingerprint} "
             f"(by {entry.recorded_by} at {entry.recorded_at.isoformat()})."))
+
+
+def run_lock(command: BaseCommand, options: dict[str, Any]) -> int:
+    """``health_deep lock``: returns the exit code."""
+    path = Path(options["path"] or conf.get().lockfile)
+    apps = lockfile.project_apps(include_installed=options["all_apps"])
+    code = lockfile.load(apps)
+    if not options["check"]:
+        path.write_text(lockfile.render(code.fingerprints))
+        command.stdout.write(f"Wrote {len(code.fingerprints)} migration fingerprints to {path}.")
+        return EXIT_OK
+    if not path.exists():
+        command.stderr.write(f"No lockfile at {path}: create it with "
+                             "`manage.py health_deep lock` and commit it.")
+        return EXIT_CRITICAL
+    try:
+        locked = lockfile.parse(path.read_text())
+    except lockfile.LockfileError as exc:
+        command.stderr.write(f"{path}: {exc}")
+        return EXIT_CRITICAL
+    report = lockfile.compare(locked, code, apps=apps, lockfile=path)
+    _print_lock_report(command, report, path, update=options["update"])
+    if options["update"] and (report.new or report.squashed_away):
+        path.write_text(lockfile.render(lockfile.updated(locked, code, report)))
+    failed = report.failed(allow_new=options["update"])
+    if not failed:
+        command.stdout.write(f"{path}: {len(code.fingerprints)} migrations match.")
+    return EXIT_CRITICAL if failed else EXIT_OK
+
+
+def _print_lock_report(command: BaseCommand, report: lockfile.Report, path: Path, *,
+                       update: bool) -> None:
+    out, style = command.stdout, command.style
+    for (app, name), changes in report.edited.items():
+        out.write(style.ERROR(f"EDITED   {app}.{name}: changed after it was locked"))
+        for change in changes:
+            out.write(f"         {change}")
+    for app, name in report.deleted:
+        out.write(style.ERROR(f"DELETED  {app}.{name}: locked, but no longer in the code"))
+    for app, name in report.squashed_away:
+        out.write(f"SQUASHED {app}.{name}: replaced by a squashed migration"
+                  + (" (line dropped)" if update else ""))
+    for app, name in report.new:
+        verb = "added to the lockfile" if update else "not in the lockfile yet"
+        paint = style.SUCCESS if update else style.WARNING
+        out.write(paint(f"NEW      {app}.{name}: {verb}"))
+    if report.edited:
+        out.write(
+            "An applied migration must not change: revert the edit and put the change in a new "
+            "migration. If the edit is intended (and every database already matches it), "
+            f"regenerate with `manage.py health_deep lock`, review the diff of {path.name} "
+            "and give the reason in the commit message.")
+    if report.new and not update:
+        out.write("Run `manage.py health_deep lock --check --update` to lock new migrations.")
