@@ -4,7 +4,8 @@
     python benchmarks/scale.py --models 500 --backends sqlite -n 50
 
 For each size it writes a throwaway project with N generated models (several field types, a
-foreign key, an index each) and their migration, migrates it, then probes each check the way
+foreign key, an index each), their migration and a ListView endpoint each (joining the
+parent), migrates it, adds one row per table, then probes each check the way
 /health/ does: statements per probe as Django's query log counts them (SET/PRAGMA/BEGIN
 included), the cold call (first probe in a process: loads the migration graph, fingerprints,
 expected schema), and the median and p95 of warm probes. Findings must be zero.
@@ -31,12 +32,25 @@ USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "health_check",
                   "health_deep", "genapp"]
+ROOT_URLCONF = "genapp.urls"
+# Wide enough for every smoke query to run in one probe, so its full cost is measured.
+HEALTH_DEEP = {"SMOKE_DEADLINE": 30, "STATEMENT_TIMEOUT": 5}
 url = os.environ["BENCH_DB"]
 if url.startswith("sqlite:"):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": url[7:]}}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": url,
                              "HOST": "127.0.0.1", "USER": "postgres"}}
+"""
+
+SEED = """
+import sys, django
+django.setup()
+from genapp import models
+previous = None
+for i in range(int(sys.argv[1])):
+    model = getattr(models, f"M{i}")
+    previous = model.objects.create(name=f"row {i}", **({"parent": previous} if i else {}))
 """
 
 MEASURE = """
@@ -49,7 +63,8 @@ from health_deep import runner
 n = int(sys.argv[1])
 out = {}
 for name, probe in [("migrations", lambda: runner.migration_findings("default")),
-                    ("schema", lambda: runner.schema_findings("default"))]:
+                    ("schema", lambda: runner.schema_findings("default")),
+                    ("smoke", runner.smoke_findings)]:
     started = time.perf_counter()
     findings = probe()
     cold = time.perf_counter() - started
@@ -63,7 +78,8 @@ for name, probe in [("migrations", lambda: runner.migration_findings("default"))
     times.sort()
     out[name] = {"statements": max(statements), "cold": cold,
                  "median": statistics.median(times), "p95": times[max(0, int(n * 0.95) - 1)],
-                 "findings": [f.id + " " + f.object for f in findings]}
+                 "findings": [f.id + " " + f.object for f in findings
+                              if not f.id.startswith("health_deep.I")]}
 print(json.dumps(out))
 """
 
@@ -88,6 +104,16 @@ def model_source(count: int) -> str:
     return "\n".join(lines)
 
 
+def views_source(count: int) -> str:
+    lines = ["from django.urls import path", "from django.views.generic import ListView",
+             "from genapp import models", "", "urlpatterns = ["]
+    for i in range(count):
+        queryset = f"models.M{i}.objects.select_related('parent')" if i else \
+            f"models.M{i}.objects.all()"
+        lines.append(f"    path('m{i}/', ListView.as_view(queryset={queryset}), name='m{i}'),")
+    return "\n".join([*lines, "]", ""])
+
+
 def run(site: Path, env: dict[str, str], *args: str) -> str:
     result = subprocess.run([sys.executable, *args], cwd=site, env=env, capture_output=True,
                             text=True, timeout=1800)
@@ -104,6 +130,7 @@ def measure(models: int, backend: str, probes: int) -> dict[str, dict[str, objec
         (site / "genapp" / "__init__.py").write_text("")
         (site / "genapp" / "migrations" / "__init__.py").write_text("")
         (site / "genapp" / "models.py").write_text(model_source(models))
+        (site / "genapp" / "urls.py").write_text(views_source(models))
         database = f"hd_scale_{models}"
         if backend == "postgresql":
             _pg(f'DROP DATABASE IF EXISTS "{database}"', f'CREATE DATABASE "{database}"')
@@ -116,6 +143,7 @@ def measure(models: int, backend: str, probes: int) -> dict[str, dict[str, objec
             admin = ["-m", "django"]
             run(site, env, *admin, "makemigrations", "genapp", "-v0")
             run(site, env, *admin, "migrate", "-v0")
+            run(site, env, "-c", SEED, str(models))
             result: dict[str, dict[str, object]] = json.loads(
                 run(site, env, "-c", MEASURE, str(probes)).strip().splitlines()[-1])
         finally:

@@ -10,11 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0.dev0"
-__all__ = ["Migrations", "SchemaDrift"]
+__all__ = ["Migrations", "SchemaDrift", "SmokeQueries", "smoke_query"]
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so that listing the app in INSTALLED_APPS imports nothing from Django's ORM early.
+    if name == "smoke_query":
+        from health_deep.smoke.registry import smoke_query
+
+        return smoke_query
     if name in __all__:
         from health_deep import checks
 

@@ -72,3 +72,20 @@ class SchemaDrift(HealthCheck):
         finally:
             _release(self.alias)
         raise_for(self.findings)
+
+
+@dataclasses.dataclass
+class SmokeQueries(HealthCheck):
+    """Each endpoint's own query, run for one real row, read-only, under one deadline."""
+
+    findings: list[Finding] = dataclasses.field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+
+    def run(self) -> None:
+        try:
+            self.findings = runner.smoke_findings()
+        finally:
+            for alias in runner.aliases():
+                _release(alias)
+        raise_for(self.findings)

@@ -29,6 +29,9 @@ class Config:
     token: str | None = dataclasses.field(default=None, repr=False)
     details_ips: tuple[str, ...] = ()
     lockfile: str = "migrations.lock"
+    smoke_deadline: float = 0.5
+    smoke_queries: Any = None  # {URL name: callable or dotted path}, see smoke.registry
+    smoke_exclude: tuple[str, ...] = ()  # URL names or route prefixes to leave out
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:
@@ -67,6 +70,10 @@ def _token(value: Any) -> str | None:
     return value
 
 
+def _any(value: Any) -> Any:
+    return value  # checked by its own system check, which can import and resolve it
+
+
 def _path(value: Any) -> str:
     if not isinstance(value, str | os.PathLike) or not str(value):
         raise TypeError
@@ -83,6 +90,9 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "TOKEN": ("token", _token, "None or a string of at least 16 characters"),
     "DETAILS_IPS": ("details_ips", _str_tuple, "a list of IP addresses"),
     "LOCKFILE": ("lockfile", _path, "a file path"),
+    "SMOKE_DEADLINE": ("smoke_deadline", _positive_seconds, "seconds, >0 and <=60"),
+    "SMOKE_QUERIES": ("smoke_queries", _any, "a dict of URL name -> callable"),
+    "SMOKE_EXCLUDE": ("smoke_exclude", _str_tuple, "a list of URL names or route prefixes"),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ class Failure(enum.Enum):
 
     MISSING_TABLE = "missing_table"
     TIMEOUT = "timeout"
+    READ_ONLY = "read_only"  # something tried to write inside the read-only transaction
     UNREACHABLE = "unreachable"
     OTHER = "other"
 
@@ -35,7 +37,8 @@ def guarded(alias: str, *, timeout: float) -> Iterator[Any]:
         with transaction.atomic(using=alias), connection.cursor() as cursor:
             try:
                 restore = _limit(connection, cursor, timeout)
-                yield cursor
+                with _sqlite_deadline(connection, timeout):
+                    yield cursor
             finally:
                 transaction.set_rollback(True, using=alias)
     finally:
@@ -44,6 +47,21 @@ def guarded(alias: str, *, timeout: float) -> Iterator[Any]:
             with connection.cursor() as cursor:
                 for statement in restore:
                     cursor.execute(statement)
+
+
+@contextlib.contextmanager
+def _sqlite_deadline(connection: BaseDatabaseWrapper, timeout: float) -> Iterator[None]:
+    """SQLite has no statement timeout: interrupt a query that runs past the deadline."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    stop = time.monotonic() + timeout
+    raw = connection.connection
+    raw.set_progress_handler(lambda: int(time.monotonic() > stop), 10_000)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
 
 
 def _limit(connection: BaseDatabaseWrapper, cursor: Any, timeout: float) -> list[str]:
@@ -78,12 +96,14 @@ _SQLSTATE = {
     "42P01": Failure.MISSING_TABLE,  # undefined_table
     "57014": Failure.TIMEOUT,  # query_canceled (statement_timeout)
     "55P03": Failure.TIMEOUT,  # lock_not_available (lock_timeout)
+    "25006": Failure.READ_ONLY,  # read_only_sql_transaction
 }
 _MYSQL_ERRNO = {
     1146: Failure.MISSING_TABLE,
     3024: Failure.TIMEOUT,  # MySQL max_execution_time
     1969: Failure.TIMEOUT,  # MariaDB max_statement_time
     1205: Failure.TIMEOUT,  # lock wait timeout
+    1792: Failure.READ_ONLY,  # statement in a READ ONLY transaction
     2002: Failure.UNREACHABLE,
     2003: Failure.UNREACHABLE,
     2006: Failure.UNREACHABLE,
@@ -92,22 +112,32 @@ _MYSQL_ERRNO = {
 
 
 def classify(exc: BaseException) -> Failure:
-    """Map a driver error to a :class:`Failure` without showing its text to anyone."""
+    """Map a driver error to a :class:`Failure` by its error code, never its message alone
+    (a message can quote a column named ``timeout``)."""
     cause = exc.__cause__ or exc
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
     if isinstance(sqlstate, str):
         if sqlstate in _SQLSTATE:
             return _SQLSTATE[sqlstate]
-        if sqlstate.startswith("08"):
-            return Failure.UNREACHABLE
+        return Failure.UNREACHABLE if sqlstate.startswith("08") else Failure.OTHER
+    sqlite = getattr(cause, "sqlite_errorname", None)
+    if isinstance(sqlite, str):
+        return _sqlite(sqlite, str(cause))
     args = getattr(cause, "args", ())
-    if args and isinstance(args[0], int) and args[0] in _MYSQL_ERRNO:
-        return _MYSQL_ERRNO[args[0]]
-    text = str(cause).lower()
-    if "no such table" in text:
-        return Failure.MISSING_TABLE
-    if "database is locked" in text or "interrupted" in text or "timeout" in text:
+    if args and isinstance(args[0], int):
+        return _MYSQL_ERRNO.get(args[0], Failure.OTHER)
+    if type(cause).__module__.startswith("psycopg"):
+        return Failure.UNREACHABLE  # no SQLSTATE at all: the connection itself failed
+    return Failure.OTHER
+
+
+def _sqlite(name: str, text: str) -> Failure:
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_INTERRUPT")):
         return Failure.TIMEOUT
-    if "connection" in text or "could not connect" in text or "unable to open" in text:
+    if name.startswith("SQLITE_READONLY"):
+        return Failure.READ_ONLY
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_NOTADB")):
         return Failure.UNREACHABLE
+    if name == "SQLITE_ERROR" and text.startswith("no such table"):
+        return Failure.MISSING_TABLE
     return Failure.OTHER

@@ -85,6 +85,13 @@ REGISTRY: dict[str, Kind] = _registry(
     ("I221", "tables that no installed model knows"),
     ("I222", "index the model does not know"),
     ("I223", "schema check does not support this database backend"),
+    # 3xx: smoke queries
+    ("E301", "an endpoint's query fails"),
+    ("E302", "an endpoint's query timed out or waited on a lock"),
+    ("E304", "a smoke query tried to write"),
+    ("I305", "smoke query coverage"),
+    ("I306", "smoke queries left for a later probe by the deadline"),
+    ("E307", "a smoke query registration is invalid"),
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # reentrant: one fact may be computed from another
 _cache: dict[str, Any] = {}
 
 

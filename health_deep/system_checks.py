@@ -43,6 +43,19 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     return messages
 
 
+@checks.register(checks.Tags.urls)
+def check_smoke_registrations(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``health_deep.E307``: smoke queries registered in settings that cannot be used."""
+    try:
+        problems = runner.smoke_problems()
+    except Exception as exc:  # the URLconf itself is broken: Django's own checks say so
+        return [checks.Error(f"The URLconf could not be walked for smoke queries: {exc}",
+                             id="health_deep.E307")]
+    return [checks.Error(problem, id="health_deep.E307",
+                         hint="Use a URL name (with its namespace) and a callable that "
+                         "returns a queryset.") for problem in problems]
+
+
 @checks.register(checks.Tags.database)
 def check_migrations(
     app_configs: Any = None, databases: Sequence[str] | None = None, **kwargs: Any
@@ -54,9 +67,13 @@ def check_migrations(
         if alias in chosen:
             findings += runner.migration_findings(alias)
             findings += runner.schema_findings(alias)
+    inside_migrate = _inside_migrate()
     if databases:
         findings += runner.code_findings()
-    if _inside_migrate():
+        if not inside_migrate:  # endpoints' queries need the schema migrate is building
+            findings += [f for f in runner.smoke_findings()
+                         if f.alias in databases or not f.alias]
+    if inside_migrate:
         # migrate runs these checks just before it applies what they would report missing.
         findings = [f for f in findings if f.id not in _FIXED_BY_MIGRATE]
     return [as_message(f) for f in grouped(findings)]

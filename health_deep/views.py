@@ -19,7 +19,7 @@ from health_check.exceptions import ServiceWarning
 from health_check.views import HealthCheckView, MediaType
 
 from health_deep import details, runner
-from health_deep.checks import Migrations, SchemaDrift
+from health_deep.checks import Migrations, SchemaDrift, SmokeQueries
 from health_deep.findings import Finding
 
 PROFILES = ("live", "ready", "deep")
@@ -47,6 +47,7 @@ def default_checks(profile: str) -> list[HealthCheck]:
         checks.append(Database(alias=alias))
         checks.append(Migrations(alias=alias, include_code=position == 0))
         checks.append(SchemaDrift(alias=alias))
+    checks.append(SmokeQueries())
     return checks
 
 

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "tests.testapp",
     "tests.zoo",
     "tests.zoo_other",
+    "tests.smokeapp",
+    "rest_framework",
 ]
 if BACKEND == "postgres":
     INSTALLED_APPS += ["django.contrib.postgres", "tests.zoo_pg"]

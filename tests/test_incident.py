@@ -64,8 +64,18 @@ def test_incident_edit_after_apply_turns_health_503_and_reformat_does_not(site: 
     responses = site.get("/health/", "/health/ready/", "/api/integrations/")
 
     assert code == 1
-    # Both checks see it: the edited migration, and the column that never arrived.
-    assert ids(report) == ["health_deep.E103", "health_deep.E202"]
+    # Every check sees it: the edited migration, the column that never arrived, and the
+    # endpoints whose query needs it.
+    assert sorted(set(ids(report))) == ["health_deep.E103", "health_deep.E202",
+                                        "health_deep.E301"]
+    broken = {e.split(" (")[1].rstrip(")") for f in report["findings"]
+              if f["id"] == "health_deep.E301" for e in f["endpoints"]}
+    # Every endpoint that reads an integration row (directly or through the webhook join,
+    # Django views and DRF alike), and none that does not.
+    assert broken == {"integrations:integration-list", "integrations:integration-detail",
+                      "integrations:webhook-list", "integrations:enabled-names",
+                      "integration-list", "integration-detail", "webhook-list",
+                      "webhook-detail"}
     missing = next(f for f in report["findings"] if f["id"] == "health_deep.E202")
     assert missing["object"] == "integrations_integration.timeout_seconds"
     edited = next(f for f in report["findings"] if f["id"] == "health_deep.E103")
@@ -92,7 +102,7 @@ def test_incident_without_the_ledger_is_still_caught_by_schema_drift(site: Site)
     responses = site.get("/health/")
 
     assert code == 1
-    assert ids(report) == ["health_deep.E202"]
+    assert sorted(set(ids(report))) == ["health_deep.E202", "health_deep.E301"]
     assert responses["/health/"][0] == 503
     drift = responses["/health/"][1]["checks"]["SchemaDrift(alias='default')"]["findings"]
     assert [f["object"] for f in drift] == ["integrations_integration.timeout_seconds"]
@@ -113,7 +123,7 @@ def test_new_migration_not_yet_applied_is_E101(site: Site) -> None:
     code, report = site.report()
 
     assert code == 1
-    assert ids(report) == ["health_deep.E101", "health_deep.E202"]
+    assert ids(report) == ["health_deep.E101", "health_deep.E202", "health_deep.E301"]
     assert site.get("/health/")["/health/"][0] == 503
 
 
@@ -146,7 +156,7 @@ def test_migrations_applied_before_install_are_adopted_as_baseline(site: Site) -
     code, report = site.report()
 
     assert code == 0
-    assert ids(report, "info") == ["health_deep.I105"]
+    assert ids(report, "info") == ["health_deep.I105", "health_deep.I305"]
     adopted = next(f for f in report["findings"] if f["id"] == "health_deep.I105")
     assert "integrations.0002_integration_settings" in adopted["details"]["migrations"]
 

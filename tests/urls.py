@@ -1,3 +1,6 @@
 from django.urls import include, path
 
-urlpatterns = [path("health/", include("health_deep.urls"))]
+urlpatterns = [
+    path("health/", include("health_deep.urls")),
+    path("library/", include("tests.smokeapp.urls")),
+]

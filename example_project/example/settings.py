@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "health_check",
     "health_deep",
+    "rest_framework",
     "integrations",
 ]
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.generic import DetailView, ListView
 
+from health_deep import smoke_query
 from integrations.models import Integration, Webhook
 
 
@@ -34,6 +35,13 @@ class WebhookList(ListView):
             {"id": w.pk, "event": w.event, "target": w.target, "integration": w.integration.name}
             for w in context["object_list"]
         ]})
+
+
+@smoke_query(lambda: Integration.objects.filter(enabled=True).order_by("name"))
+def enabled_names(request: HttpRequest) -> JsonResponse:
+    """A function view: health_deep cannot see its query, so it is registered explicitly."""
+    names = Integration.objects.filter(enabled=True).order_by("name")
+    return JsonResponse({"names": list(names.values_list("name", flat=True))})
 
 
 def ping(request: HttpRequest) -> JsonResponse:

@@ -23,7 +23,7 @@ from health_deep.findings import Finding, Severity, status_of
 from health_deep.history import ledger, lockfile
 
 EXIT_OK, EXIT_CRITICAL, EXIT_USAGE = 0, 1, 2
-CHECKS = ("migrations", "schema")
+CHECKS = ("migrations", "schema", "smoke")
 
 
 class Command(BaseCommand):
@@ -77,6 +77,8 @@ class Command(BaseCommand):
             findings += runner.migrations(options.get("databases"))
         if "schema" in options["checks"]:
             findings += runner.schema(options.get("databases"))
+        if "smoke" in options["checks"]:
+            findings += runner.smoke_findings()
         if options["format"] == "json":
             self.stdout.write(json.dumps(
                 {"status": status_of(findings), "findings": [f.as_dict() for f in findings]},

@@ -1,0 +1,178 @@
+"""Run each endpoint's query for one real row, read-only, under one deadline.
+
+Endpoints that share a query (a list and a detail view of one model) share one run. The
+rows are built into model instances, so field converters meet real values: the failure that
+only shows with data in the table shows here. Every query runs inside ``dbguard.guarded``
+(rolled back, read-only, timed out); after a database error a fresh transaction takes the
+remaining queries, so one failure does not hide the next. Queries the deadline leaves out
+run first on the next probe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
+from django.db.models import QuerySet
+from django.db.models.query import RawQuerySet
+
+from health_deep import dbguard
+from health_deep.findings import Finding
+from health_deep.smoke.discovery import Endpoint
+
+_FAILURE = {
+    dbguard.Failure.TIMEOUT: "health_deep.E302",
+    dbguard.Failure.READ_ONLY: "health_deep.E304",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Query:
+    """One distinct query and the endpoints that run it."""
+
+    key: str
+    alias: str
+    model: str
+    make: Callable[[], Any] = dataclasses.field(compare=False)
+    endpoints: tuple[Endpoint, ...] = ()
+    sql: str = ""
+
+
+def plan(endpoints: Iterable[Endpoint]) -> list[Query]:
+    """Group covered endpoints by the query they run (computed once per process)."""
+    groups: dict[str, Query] = {}
+    for endpoint in endpoints:
+        if endpoint.query is None:
+            continue
+        query = _describe(endpoint)
+        known = groups.get(query.key)
+        groups[query.key] = dataclasses.replace(
+            known or query, endpoints=(*(known.endpoints if known else ()), endpoint))
+    return list(groups.values())
+
+
+def _describe(endpoint: Endpoint) -> Query:
+    assert endpoint.query is not None
+    if endpoint.source != "registered":
+        # Building a queryset runs nothing; its SQL tells which endpoints share a query.
+        queryset = endpoint.query()
+        try:
+            sql = str(queryset.query)
+        except Exception:  # EmptyResultSet and friends: no shared key, run it alone
+            sql = f"{endpoint.view}@{endpoint.route}"
+        return Query(key=f"{queryset.db}:{sql}", alias=queryset.db,
+                     model=queryset.model._meta.label, make=endpoint.query, sql=sql)
+    # A registered callable may itself run queries: never call it before the guard is up.
+    key = f"registered:{id(endpoint.query)}"
+    return Query(key=key, alias=DEFAULT_DB_ALIAS, model=f"smoke query of {endpoint.view}",
+                 make=endpoint.query)
+
+
+@dataclasses.dataclass
+class Outcome:
+    findings: list[Finding]
+    ran: int
+    skipped: list[Query]
+
+
+_offset = 0  # where the next probe starts, so skipped queries are not always the same
+
+
+def run(queries: list[Query], *, deadline: float, timeout: float) -> Outcome:
+    """Run ``queries`` within ``deadline`` seconds, starting where the last probe stopped."""
+    global _offset
+    if not queries:
+        return Outcome([], 0, [])
+    start = _offset % len(queries)
+    ordered = queries[start:] + queries[:start]
+    stop = time.monotonic() + deadline
+    outcome = Outcome([], 0, [])
+    for alias in dict.fromkeys(q.alias for q in ordered):
+        group = [q for q in ordered if q.alias == alias]
+        remaining = stop - time.monotonic()
+        if remaining <= 0:
+            outcome.skipped += group
+            continue
+        _run_alias(alias, group, stop=stop, timeout=min(timeout, remaining), outcome=outcome)
+    _offset = start + outcome.ran
+    return outcome
+
+
+def _run_alias(alias: str, group: list[Query], *, stop: float, timeout: float,
+               outcome: Outcome) -> None:
+    pending = list(group)
+    while pending:
+        # No savepoint per query (it would triple the statements): after a database error
+        # the transaction is spoiled, so it is rolled back and a fresh one takes the rest.
+        try:
+            limit = max(0.001, min(timeout, stop - time.monotonic()))
+            with dbguard.guarded(alias, timeout=limit):
+                while pending:
+                    if time.monotonic() >= stop:
+                        outcome.skipped += pending
+                        return
+                    query = pending.pop(0)
+                    outcome.ran += 1
+                    finding = _run_one(query)
+                    if finding is not None:
+                        outcome.findings.append(finding)
+                        if finding.id != "health_deep.E301" or finding.details["database"]:
+                            break
+        except DatabaseError as exc:  # the guard itself failed: the database is not there
+            endpoints = tuple(e.label for q in pending for e in q.endpoints)
+            if pending:
+                fid = "health_deep.E302" if dbguard.classify(exc) is dbguard.Failure.TIMEOUT \
+                    else "health_deep.E301"
+                outcome.findings.append(_finding(fid, pending[0], exc, endpoints=endpoints,
+                                                 alias=alias))
+            return
+
+
+def _run_one(query: Query) -> Finding | None:
+    try:
+        _fetch_one(query.make())
+    except DatabaseError as exc:
+        return _finding(_FAILURE.get(dbguard.classify(exc), "health_deep.E301"), query, exc)
+    except Exception as exc:  # a converter choking on a real value, a broken callable
+        return _finding("health_deep.E301", query, exc)
+    return None
+
+
+def _fetch_one(result: Any) -> None:
+    if isinstance(result, QuerySet):
+        # Building the instance runs every field's from_db_value on a real row.
+        list(result if result.query.is_sliced else result[:1])
+    elif isinstance(result, RawQuerySet):
+        next(iter(result), None)
+
+
+def _finding(fid: str, query: Query, exc: BaseException, *,
+             endpoints: tuple[str, ...] | None = None, alias: str | None = None) -> Finding:
+    endpoints = endpoints or tuple(e.label for e in query.endpoints)
+    what = {"health_deep.E301": "fails", "health_deep.E302": "timed out or waited on a lock",
+            "health_deep.E304": "tried to write and was refused"}[fid]
+    return Finding(
+        id=fid,
+        alias=alias or query.alias,
+        object=query.model,
+        message=f"The query behind {len(endpoints)} endpoint(s) {what} "
+        f"({type(exc).__name__}): {', '.join(endpoints)}.",
+        hint=_HINTS[fid],
+        endpoints=endpoints,
+        details={"model": query.model, "error": type(exc).__name__,
+                 "database": isinstance(exc, DatabaseError),
+                 "detail": str(exc)[:500], "sql": query.sql[:2000]},
+    )
+
+
+_HINTS = {
+    "health_deep.E301": "These endpoints fail for real rows. Compare the schema findings "
+    "(E2xx) for the tables in the SQL; a converter error means a stored value the field "
+    "cannot read.",
+    "health_deep.E302": "A lock held by a migration or a slow plan: these endpoints would hang "
+    "too. Check pg_stat_activity / running migrations.",
+    "health_deep.E304": "Smoke queries run read-only: make the registered callable only read.",
+}
