@@ -24,6 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+SEED = """
+from integrations.models import Integration, Webhook
+i = Integration.objects.create(name="billing", base_url="https://billing.example")
+Webhook.objects.create(integration=i, event="paid", target="https://hooks.example/paid")
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url")
@@ -36,6 +43,7 @@ def main() -> None:
         os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{site / 'bench.sqlite3'}"
         os.environ["DJANGO_SETTINGS_MODULE"] = "example.settings"
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=site, check=True)
+        subprocess.run([sys.executable, "manage.py", "shell", "-c", SEED], cwd=site, check=True)
         sys.path.insert(0, str(site))
         measure(args.n)
 
@@ -51,7 +59,9 @@ def measure(n: int) -> None:
 
     rows = []
     for name, probe in [("migrations (one alias)", lambda: runner.migration_findings("default")),
-                        ("missing migrations (code)", runner.code_findings)]:
+                        ("missing migrations (code)", runner.code_findings),
+                        ("schema (one alias)", lambda: runner.schema_findings("default")),
+                        ("smoke (all endpoints)", runner.smoke_findings)]:
         started = time.perf_counter()
         probe()
         cold = time.perf_counter() - started
