@@ -1,19 +1,21 @@
-"""Thin django-health-check adapters: run a health_deep check, keep its findings, raise.
+"""Thin django-health-check adapters: a health_deep check, served through the probe cache.
 
-django-health-check runs sync checks in worker threads. Each adapter closes the connection
-its thread opened, so probes do not leak one database connection per worker thread.
+django-health-check runs each check's ``run()`` in a worker thread. Here ``run()`` asks the
+probe cache for findings no older than the TTL (one evaluation for any number of concurrent
+probes), waits at most the request deadline, keeps the findings for the view, and raises
+the django-health-check exception that matches the worst of them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from django.db import connections
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
 
-from health_deep import runner
+from health_deep import conf, runner
 from health_deep.findings import Finding, Severity, summary
+from health_deep.probe_cache import CACHE
 
 
 def raise_for(findings: list[Finding]) -> None:
@@ -26,15 +28,38 @@ def raise_for(findings: list[Finding]) -> None:
         raise ServiceWarning(summary(warnings))
 
 
-def _release(alias: str) -> None:
-    if alias in connections:
-        connection = connections[alias]
-        if not connection.in_atomic_block:
-            connection.close()
+@dataclasses.dataclass
+class _Served(HealthCheck):
+    """Shared plumbing: cache key, evaluation, and what the view reads back."""
+
+    findings: list[Finding] = dataclasses.field(
+        default_factory=list, init=False, repr=False, compare=False)
+    age: float = dataclasses.field(default=0.0, init=False, repr=False, compare=False)
+    stale: bool = dataclasses.field(default=False, init=False, repr=False, compare=False)
+
+    name = "check"
+
+    def key(self) -> str:
+        return f"{self.name}:{self!r}"
+
+    def evaluate(self) -> list[Finding]:
+        raise NotImplementedError
+
+    def alias_for_timeout(self) -> str:
+        return getattr(self, "alias", "")
+
+    def run(self) -> None:
+        config = conf.get()
+        answer = CACHE.get(
+            self.key(), self.evaluate, ttl=config.cache_ttl, deadline=config.deadline,
+            timed_out=lambda: [runner.deadline_finding(self.alias_for_timeout(), self.name,
+                                                       config.deadline)])
+        self.findings, self.age, self.stale = answer.findings, answer.age, answer.stale
+        raise_for(self.findings)
 
 
 @dataclasses.dataclass
-class Migrations(HealthCheck):
+class Migrations(_Served):
     """Migration integrity on one database: unapplied, unknown and edited migrations.
 
     ``include_code`` adds the code-only finding (models changed without a migration); the
@@ -43,49 +68,34 @@ class Migrations(HealthCheck):
 
     alias: str = "default"
     include_code: bool = dataclasses.field(default=True, repr=False)
-    findings: list[Finding] = dataclasses.field(
-        default_factory=list, init=False, repr=False, compare=False
-    )
 
-    def run(self) -> None:
-        try:
-            self.findings = runner.migration_findings(self.alias)
-            if self.include_code:
-                self.findings += runner.code_findings()
-        finally:
-            _release(self.alias)
-        raise_for(self.findings)
+    name = "migrations"
+
+    def key(self) -> str:
+        return f"migrations:{self.alias}:{self.include_code}"
+
+    def evaluate(self) -> list[Finding]:
+        findings = runner.migration_findings(self.alias)
+        return findings + runner.code_findings() if self.include_code else findings
 
 
 @dataclasses.dataclass
-class SchemaDrift(HealthCheck):
+class SchemaDrift(_Served):
     """Schema drift on one database: the live catalog judged against what the models need."""
 
     alias: str = "default"
-    findings: list[Finding] = dataclasses.field(
-        default_factory=list, init=False, repr=False, compare=False
-    )
 
-    def run(self) -> None:
-        try:
-            self.findings = runner.schema_findings(self.alias)
-        finally:
-            _release(self.alias)
-        raise_for(self.findings)
+    name = "schema"
+
+    def evaluate(self) -> list[Finding]:
+        return runner.schema_findings(self.alias)
 
 
 @dataclasses.dataclass
-class SmokeQueries(HealthCheck):
+class SmokeQueries(_Served):
     """Each endpoint's own query, run for one real row, read-only, under one deadline."""
 
-    findings: list[Finding] = dataclasses.field(
-        default_factory=list, init=False, repr=False, compare=False
-    )
+    name = "smoke"
 
-    def run(self) -> None:
-        try:
-            self.findings = runner.smoke_findings()
-        finally:
-            for alias in runner.aliases():
-                _release(alias)
-        raise_for(self.findings)
+    def evaluate(self) -> list[Finding]:
+        return runner.smoke_findings()

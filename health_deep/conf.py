@@ -32,6 +32,10 @@ class Config:
     smoke_deadline: float = 0.5
     smoke_queries: Any = None  # {URL name: callable or dotted path}, see smoke.registry
     smoke_exclude: tuple[str, ...] = ()  # URL names or route prefixes to leave out
+    cache_ttl: float = 5.0
+    deadline: float = 0.9
+    cache_alias: str | None = None
+    warm_up: bool = False
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:
@@ -54,6 +58,20 @@ def _positive_seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
         raise ValueError
     return float(value)
+
+
+def _seconds_or_zero(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+        raise ValueError
+    return float(value)
+
+
+def _cache_alias(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in getattr(settings, "CACHES", {}):
+        raise ValueError
+    return value
 
 
 def _policy(value: Any) -> str:
@@ -93,6 +111,10 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "SMOKE_DEADLINE": ("smoke_deadline", _positive_seconds, "seconds, >0 and <=60"),
     "SMOKE_QUERIES": ("smoke_queries", _any, "a dict of URL name -> callable"),
     "SMOKE_EXCLUDE": ("smoke_exclude", _str_tuple, "a list of URL names or route prefixes"),
+    "CACHE_TTL": ("cache_ttl", _seconds_or_zero, "seconds, >=0 and <=3600"),
+    "DEADLINE": ("deadline", _positive_seconds, "seconds, >0 and <=60"),
+    "CACHE_ALIAS": ("cache_alias", _cache_alias, "None or a name in settings.CACHES"),
+    "WARM_UP": ("warm_up", _bool, "True or False"),
 }
 
 

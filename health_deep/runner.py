@@ -68,6 +68,18 @@ def failure_finding(alias: str, check: str, exc: BaseException) -> Finding:
     )
 
 
+def deadline_finding(alias: str, check: str, deadline: float) -> Finding:
+    """A check that gave no answer within the request deadline: unknown, so critical."""
+    return Finding(
+        id="health_deep.E003",
+        alias=alias,
+        object=alias or check,
+        message=f"The {check} check gave no answer within the {deadline:g} s deadline.",
+        hint="Its evaluation goes on in the background and the next probe gets its result; "
+        "a slow database or a held lock is the usual cause.",
+    )
+
+
 def unknown_alias(alias: str) -> Finding:
     return Finding(
         id="health_deep.E001",

@@ -8,6 +8,8 @@ This view keeps django-health-check's formats and adds an overall ``status`` wor
 from __future__ import annotations
 
 import asyncio
+import datetime
+import json
 import typing
 from typing import Any
 
@@ -20,7 +22,7 @@ from health_check.views import HealthCheckView, MediaType
 
 from health_deep import details, runner
 from health_deep.checks import Migrations, SchemaDrift, SmokeQueries
-from health_deep.findings import Finding
+from health_deep.findings import Finding, Severity
 
 PROFILES = ("live", "ready", "deep")
 
@@ -35,6 +37,7 @@ _ACCEPT = {
     "application/atom+xml": "atom",
     "application/rss+xml": "rss",
     "application/openmetrics-text": "openmetrics",
+    "application/health+json": "health+json",
 }
 
 
@@ -88,6 +91,8 @@ class HealthView(HealthCheckView):
         match self._format(request):
             case "json":
                 return self.render_to_response_json(status_code)
+            case "health+json":
+                return self.render_to_response_health_json(status_code)
             case "text":
                 return self.render_to_response_text(status_code)
             case "atom":
@@ -99,8 +104,8 @@ class HealthView(HealthCheckView):
         return self.render_to_response(self.get_context_data(**kwargs), status=status_code)
 
     def _format(self, request: HttpRequest) -> str:
-        forced = request.GET.get("format")
-        if forced in ("json", "text", "atom", "rss", "openmetrics", "html"):
+        forced = (request.GET.get("format") or "").replace(" ", "+")  # an unescaped + is a space
+        if forced in ("json", "text", "atom", "rss", "openmetrics", "html", "health+json"):
             return forced
         try:
             for media in MediaType.parse_header(request.headers.get("accept", "*/*")):
@@ -120,6 +125,9 @@ class HealthView(HealthCheckView):
             "output": "OK" if result.error is None else str(result.error),
             "time": round(result.time_taken, 6),
         }
+        if getattr(result.check, "age", 0.0) or getattr(result.check, "stale", False):
+            body["age"] = round(result.check.age, 3)  # served from the probe cache
+            body["stale"] = bool(result.check.stale)
         if self.show_details and self._findings(result):
             body["findings"] = [f.as_dict() for f in self._findings(result)]
         return body
@@ -142,3 +150,45 @@ class HealthView(HealthCheckView):
         return HttpResponse(
             "\n".join(lines) + "\n", content_type="text/plain; charset=utf-8", status=status
         )
+
+    def render_to_response_health_json(self, status: int) -> HttpResponse:
+        """The IETF health check response format (draft-inadarei-api-health-check)."""
+        checks: dict[str, list[dict[str, Any]]] = {}
+        for result in self.results:
+            checks.setdefault(_component(result.check), []).append(self._health_entry(result))
+        body = {"status": self.status, "description": "health_deep", "checks": checks}
+        return HttpResponse(json.dumps(body), status=status,
+                            content_type="application/health+json")
+
+    def _health_entry(self, result: HealthCheckResult) -> dict[str, Any]:
+        findings = self._findings(result)
+        observed = datetime.datetime.now(datetime.UTC) - datetime.timedelta(
+            seconds=getattr(result.check, "age", 0.0))
+        entry: dict[str, Any] = {
+            "componentId": getattr(result.check, "alias", "endpoints"),
+            "componentType": "component" if isinstance(result.check, SmokeQueries)
+            else "datastore",
+            "status": result_status(result),
+            "time": observed.isoformat(timespec="seconds"),
+        }
+        if isinstance(result.check, Database):
+            entry |= {"observedValue": round(result.time_taken * 1000, 3), "observedUnit": "ms"}
+        else:
+            entry |= {"observedValue": sum(f.critical for f in findings),
+                      "observedUnit": "critical findings"}
+        if result.error is not None:
+            entry["output"] = str(result.error)
+        if self.show_details:
+            affected = sorted({e for f in findings if f.critical for e in f.endpoints})
+            if affected:
+                entry["affectedEndpoints"] = affected
+            if findings:
+                entry["output"] = "; ".join(f"{f.id} {f.object}: {f.message}" for f in findings
+                                            if f.severity > Severity.INFO) or entry.get("output")
+        return entry
+
+
+def _component(check: HealthCheck) -> str:
+    return {Database: "database:responseTime", Migrations: "migrations:integrity",
+            SchemaDrift: "schema:drift", SmokeQueries: "endpoints:smokeQueries"}.get(
+                type(check), f"{type(check).__name__}:status")

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from health_deep.history import graph
+from health_deep.probe_cache import CACHE
 from tests.sites import BACKEND, ROOT, Site
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -37,8 +38,10 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_code_facts() -> Iterator[None]:
     graph.reset()
+    CACHE.clear()
     yield
     graph.reset()
+    CACHE.clear()
 
 
 @pytest.fixture

@@ -1,0 +1,232 @@
+"""Probe-grade serving: one evaluation per TTL, answers within the deadline, details policy,
+health+json, and no connection left behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import override_settings
+
+from health_deep.findings import Finding
+from health_deep.probe_cache import CACHE, ProbeCache
+
+TOKEN = "a-long-enough-health-token"
+
+
+def slow(seconds: float, calls: list[int], findings: list[Finding] | None = None):  # type: ignore[no-untyped-def]
+    def compute() -> list[Finding]:
+        calls.append(1)
+        time.sleep(seconds)
+        return list(findings or [])
+    return compute
+
+
+def timed_out() -> list[Finding]:
+    return [Finding(id="health_deep.E003", object="x", message="timed out")]
+
+
+def test_concurrent_probes_cause_one_evaluation() -> None:
+    cache, calls = ProbeCache(), []
+    answers = []
+
+    def probe() -> None:
+        answers.append(cache.get("k", slow(0.2, calls), ttl=5, deadline=2, timed_out=timed_out))
+
+    threads = [threading.Thread(target=probe) for _ in range(200)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(calls) == 1
+    assert cache.evaluations == 1
+    assert len(answers) == 200 and not any(a.stale for a in answers)
+
+
+def test_ttl_expiry_evaluates_again() -> None:
+    cache, calls = ProbeCache(), []
+    compute = slow(0, calls)
+
+    cache.get("k", compute, ttl=0.2, deadline=1, timed_out=timed_out)
+    cached = cache.get("k", compute, ttl=0.2, deadline=1, timed_out=timed_out)
+    time.sleep(0.25)
+    cache.get("k", compute, ttl=0.2, deadline=1, timed_out=timed_out)
+
+    assert len(calls) == 2
+    assert cached.age > 0
+
+
+def test_slow_check_answers_at_the_deadline_and_fills_the_cache_later() -> None:
+    cache, calls = ProbeCache(), []
+    compute = slow(0.6, calls, [Finding(id="health_deep.W102", object="a.b", message="m")])
+
+    started = time.monotonic()
+    first = cache.get("k", compute, ttl=5, deadline=0.1, timed_out=timed_out)
+    elapsed = time.monotonic() - started
+    time.sleep(0.7)
+    second = cache.get("k", compute, ttl=5, deadline=0.1, timed_out=timed_out)
+
+    assert elapsed < 0.3
+    assert first.stale and [f.id for f in first.findings] == ["health_deep.E003"]
+    assert [f.id for f in second.findings] == ["health_deep.W102"] and not second.stale
+    assert len(calls) == 1
+
+
+def test_expired_result_is_served_stale_while_a_slow_evaluation_runs() -> None:
+    cache, calls = ProbeCache(), []
+    cache.get("k", slow(0, calls, []), ttl=0.05, deadline=1, timed_out=timed_out)
+    time.sleep(0.1)
+
+    answer = cache.get("k", slow(0.5, calls), ttl=0.05, deadline=0.05, timed_out=timed_out)
+
+    assert answer.stale and answer.findings == [] and answer.age >= 0.1
+
+
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                       "LOCATION": "shared-probe-test"}},
+                   HEALTH_DEEP={"CACHE_ALIAS": "default"})
+def test_a_fleet_sharing_a_django_cache_evaluates_once() -> None:
+    instance_a, instance_b, calls = ProbeCache(), ProbeCache(), []
+
+    instance_a.get("k", slow(0, calls), ttl=5, deadline=1, timed_out=timed_out)
+    answer = instance_b.get("k", slow(0, calls), ttl=5, deadline=1, timed_out=timed_out)
+
+    assert len(calls) == 1
+    assert answer.findings == []
+
+
+# -- through the view ----------------------------------------------------------------------
+
+pytestmark_db = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+@pytestmark_db
+def test_concurrent_requests_to_the_view_share_each_evaluation() -> None:
+    statuses: list[int] = []
+
+    def probe() -> None:
+        statuses.append(Client().get("/health/", HTTP_ACCEPT="application/json").status_code)
+
+    threads = [threading.Thread(target=probe) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200] * 30
+    # Two aliases: migrations and schema for each, plus one smoke check.
+    assert CACHE.evaluations == 5
+
+
+@pytestmark_db
+@override_settings(HEALTH_DEEP={"CACHE_TTL": 60})
+def test_second_probe_is_served_from_the_cache_without_touching_the_database(
+        client: Client) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/health/ready/")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/health/ready/", HTTP_ACCEPT="application/json")
+
+    checks = response.json()["checks"]
+    assert checks["Migrations(alias='default')"]["age"] >= 0
+    assert CACHE.evaluations == 5
+    assert not [q for q in queries if "django_migrations" in q["sql"]]
+
+
+@pytest.fixture
+def broken() -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'testapp' "
+                       "AND name = '0002_tidy_names'")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO django_migrations (app, name, applied) "
+                       "VALUES ('testapp', '0002_tidy_names', CURRENT_TIMESTAMP)")
+
+
+def details_visible(client: Client, **extra: str) -> bool:
+    response = client.get("/health/", HTTP_ACCEPT="application/json", **extra)
+    assert response.status_code == 503
+    return "findings" in response.json()["checks"]["Migrations(alias='default')"]
+
+
+@pytestmark_db
+@pytest.mark.parametrize(("setting", "extra", "visible"), [
+    ({}, {}, False),
+    ({"TOKEN": TOKEN}, {"HTTP_X_HEALTH_TOKEN": TOKEN}, True),
+    ({"TOKEN": TOKEN}, {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}, True),
+    ({"TOKEN": TOKEN}, {"HTTP_X_HEALTH_TOKEN": TOKEN + "x"}, False),
+    ({"TOKEN": TOKEN}, {"HTTP_AUTHORIZATION": f"Basic {TOKEN}"}, False),
+    ({}, {"HTTP_X_HEALTH_TOKEN": TOKEN}, False),  # no token configured: no token works
+    ({"DETAILS_IPS": ["10.1.2.3"]}, {"REMOTE_ADDR": "10.1.2.3"}, True),
+    ({"DETAILS_IPS": ["10.1.2.3"]}, {"REMOTE_ADDR": "10.1.2.4"}, False),
+    ({"DETAILS": "never", "TOKEN": TOKEN}, {"HTTP_X_HEALTH_TOKEN": TOKEN}, False),
+    ({"DETAILS": "always"}, {}, True),
+], ids=["anonymous", "token header", "bearer token", "wrong token", "basic scheme",
+        "no token configured", "allowed ip", "other ip", "never", "always"])
+def test_details_policy(client: Client, broken: None, setting: dict[str, object],
+                        extra: dict[str, str], visible: bool) -> None:
+    with override_settings(HEALTH_DEEP=setting):
+        assert details_visible(client, **extra) is visible
+
+
+@pytestmark_db
+def test_details_policy_staff_user_sees_and_plain_user_does_not(client: Client,
+                                                                  broken: None) -> None:
+    users = get_user_model().objects
+    client.force_login(users.create_user("plain", password="x"))
+    plain = details_visible(client)
+    client.force_login(users.create_user("ops", password="x", is_staff=True))
+
+    assert (plain, details_visible(client)) == (False, True)
+
+
+@pytestmark_db
+def test_health_json_shape(client: Client, broken: None) -> None:
+    with override_settings(HEALTH_DEEP={"TOKEN": TOKEN}):
+        anonymous = client.get("/health/", HTTP_ACCEPT="application/health+json")
+        authorised = client.get("/health/?format=health+json", HTTP_X_HEALTH_TOKEN=TOKEN)
+
+    assert anonymous["Content-Type"] == "application/health+json"
+    body = anonymous.json()
+    assert body["status"] == "fail"
+    assert set(body["checks"]) == {"database:responseTime", "migrations:integrity",
+                                   "schema:drift", "endpoints:smokeQueries"}
+    migrations = body["checks"]["migrations:integrity"]
+    assert {e["componentId"] for e in migrations} == {"default", "other"}
+    failing = next(e for e in migrations if e["componentId"] == "default")
+    assert failing["status"] == "fail" and failing["observedValue"] == 1
+    assert "testapp" not in anonymous.content.decode()
+    assert "testapp.0002_tidy_names" in authorised.content.decode()
+
+
+@pytestmark_db
+def test_health_responses_are_never_cached_by_intermediaries(client: Client) -> None:
+    response = client.get("/health/live/")
+
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="counts PostgreSQL backends")
+@pytestmark_db
+@override_settings(HEALTH_DEEP={"CACHE_TTL": 0})
+def test_probes_leave_no_connection_open(client: Client) -> None:
+    def backends() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND pid <> pg_backend_pid()")
+            return int(cursor.fetchone()[0])
+
+    before = backends()
+    for _ in range(20):
+        assert client.get("/health/").status_code == 200
+    time.sleep(0.2)  # closed sockets take a moment to leave pg_stat_activity
+
+    assert backends() == before
