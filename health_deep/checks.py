@@ -8,7 +8,9 @@ the django-health-check exception that matches the worst of them.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
@@ -48,12 +50,17 @@ class _Served(HealthCheck):
     def alias_for_timeout(self) -> str:
         return getattr(self, "alias", "")
 
-    def run(self) -> None:
+    async def run(self) -> None:
+        # A coroutine, so django-health-check awaits it in the event loop: a cached answer
+        # costs no thread hop. Waiting for an evaluation happens in a worker thread.
         config = conf.get()
-        answer = CACHE.get(
-            self.key(), self.evaluate, ttl=config.cache_ttl, deadline=config.deadline,
-            timed_out=lambda: [runner.deadline_finding(self.alias_for_timeout(), self.name,
-                                                       config.deadline)])
+        answer = CACHE.peek(self.key(), ttl=config.cache_ttl)
+        if answer is None:
+            answer = await asyncio.get_running_loop().run_in_executor(None, functools.partial(
+                CACHE.get, self.key(), self.evaluate, ttl=config.cache_ttl,
+                deadline=config.deadline,
+                timed_out=lambda: [runner.deadline_finding(self.alias_for_timeout(), self.name,
+                                                           config.deadline)]))
         self.findings, self.age, self.stale = answer.findings, answer.age, answer.stale
         raise_for(self.findings)
 

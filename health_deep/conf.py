@@ -142,6 +142,15 @@ def problems() -> list[str]:
     return _parse(getattr(settings, "HEALTH_DEEP", None))[1]
 
 
+_last: tuple[Any, Config] = (object(), Config())
+
+
 def get() -> Config:
     """The current configuration; keys that fail validation keep their defaults."""
-    return _parse(getattr(settings, "HEALTH_DEEP", None))[0]
+    global _last
+    raw = getattr(settings, "HEALTH_DEEP", None)
+    # Parsed once per settings object (override_settings brings a new one): probes call this
+    # several times per request.
+    if raw is not _last[0] or raw is None:
+        _last = (raw, _parse(raw)[0])
+    return _last[1]

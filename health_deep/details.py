@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from health_deep import conf
@@ -12,7 +13,23 @@ TOKEN_HEADER = "X-Health-Token"
 
 
 def allowed(request: HttpRequest) -> bool:
-    """True when this caller may see full findings. Secure by default: anonymous sees status."""
+    """True when this caller may see full findings. Secure by default: anonymous sees status.
+    Sync-only when the request carries a session (the user is loaded from it)."""
+    decided = allowed_without_user(request)
+    if decided is not None:
+        return decided
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def needs_user(request: HttpRequest) -> bool:
+    """Whether deciding needs ``request.user``: only with a session cookie to load it from."""
+    return (allowed_without_user(request) is None and hasattr(request, "user")
+            and settings.SESSION_COOKIE_NAME in request.COOKIES)
+
+
+def allowed_without_user(request: HttpRequest) -> bool | None:
+    """The decision when the user does not matter, else None."""
     config = conf.get()
     if config.details == "always":
         return True
@@ -24,8 +41,9 @@ def allowed(request: HttpRequest) -> bool:
             return True
     if config.details_ips and request.META.get("REMOTE_ADDR") in config.details_ips:
         return True
-    user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated and user.is_staff)
+    if not hasattr(request, "user") or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False  # no session: anonymous, whatever the user middleware would say
+    return None
 
 
 def _presented_token(request: HttpRequest) -> str | None:

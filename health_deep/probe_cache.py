@@ -68,6 +68,13 @@ class ProbeCache:
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health_deep")
         self.evaluations = 0  # how many evaluations started: the benchmarks and tests count it
 
+    def peek(self, key: str, *, ttl: float) -> Answer | None:
+        """A fresh local result, without waiting or evaluating (safe in an event loop)."""
+        result = self._results.get(key)
+        if result is not None and result.age() < ttl and not conf.get().cache_alias:
+            return Answer(list(result.findings), result.age())
+        return None
+
     def get(self, key: str, compute: Compute, *, ttl: float, deadline: float,
             timed_out: Callable[[], list[Finding]]) -> Answer:
         """Findings for ``key`` no older than ``ttl``, within ``deadline`` seconds."""

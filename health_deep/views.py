@@ -85,8 +85,12 @@ class HealthView(HealthCheckView):
                 await asyncio.gather(*(c.get_result(executor) for c in self.get_checks()))
             )
         self.status = overall_status(self.results)
-        # The policy may load request.user from the session store: that is sync-only code.
-        self.show_details = await sync_to_async(details.allowed)(request)
+        # The policy may load request.user from the session store: that is sync-only code,
+        # needed only when the request carries a session cookie.
+        if details.needs_user(request):
+            self.show_details = await sync_to_async(details.allowed)(request)
+        else:
+            self.show_details = bool(details.allowed_without_user(request))
         status_code = 503 if self.status == "fail" else 200
         match self._format(request):
             case "json":
