@@ -10,6 +10,8 @@ For each size and backend, in one run, side by side:
   baseline every ratio is against);
 - ``/health/ cached``: health_deep's ``/health/ready/`` served from the probe cache;
 - ``deep uncached``: every health_deep check evaluated afresh (migrations, schema, smoke);
+- ``migr.+schema``: the two checks that do what ``sqldiff`` does, evaluated afresh, and
+  ``catalog changed``: the same with the catalog memo emptied first (its worst case);
 - ``migrate --check`` and ``sqldiff -a`` (django-extensions), in process, without start-up.
 
 Wall time per probe (median, p95), SQL statements per probe (every connection, every
@@ -22,13 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scale  # noqa: E402  (the generated project is shared with scale.py)
+import scale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +61,6 @@ def rss():
 django.setup()
 from django.core.management import call_command
 from django.db.backends.signals import connection_created
-from django.db import connections
 from django.test import Client
 from health_deep import runner
 
@@ -71,10 +71,10 @@ def counter(execute, sql, params, many, context):
         count[0] += 1
     return execute(sql, params, many, context)
 def wrap(sender, connection, **kwargs):
-    connection.execute_wrappers.append(counter)
+    # Sent on every (re)connect of a connection object: count each statement once.
+    if counter not in connection.execute_wrappers:
+        connection.execute_wrappers.append(counter)
 connection_created.connect(wrap)
-for c in connections.all():
-    c.execute_wrappers.append(counter)
 
 n = int(sys.argv[1])
 client = Client()
@@ -86,10 +86,18 @@ def deep():
     runner.code_findings()
     runner.smoke_findings()
 
-def uncached():
-    from health_deep import memo
-    from health_deep.probe_cache import CACHE
-    deep()
+def migrations_and_schema():
+    for alias in runner.aliases():
+        runner.migration_findings(alias)
+        runner.schema_findings(alias)
+
+def schema_changed_every_time():
+    # Worst case: the catalog differs on every probe, so nothing is reused.
+    from health_deep.schema import catalog_postgres, catalog_sqlite
+    runner._last_comparison.clear()
+    catalog_postgres.shape_text.cache_clear()
+    catalog_sqlite.shape.cache_clear()
+    migrations_and_schema()
 
 def silent(name, **kw):
     def run():
@@ -103,6 +111,8 @@ probes = {
     "Database view": lambda: client.get("/db/?format=json"),
     "/health/ cached": lambda: client.get("/health/ready/?format=json"),
     "deep uncached": deep,
+    "migr.+schema": migrations_and_schema,
+    "  catalog changed": schema_changed_every_time,
     "migrate --check": silent("migrate", check_unapplied=True, plan=True),
     "sqldiff -a": silent("sqldiff", all_applications=True),
 }

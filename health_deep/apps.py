@@ -16,3 +16,10 @@ class HealthDeepConfig(AppConfig):
         from health_deep.history.ledger import record_after_migrate
 
         post_migrate.connect(record_after_migrate, sender=self, dispatch_uid="health_deep.ledger")
+
+        from health_deep import conf
+
+        if conf.get().warm_up:
+            from health_deep import warmup
+
+            warmup.start()

@@ -230,3 +230,26 @@ def test_probes_leave_no_connection_open(client: Client) -> None:
     time.sleep(0.2)  # closed sockets take a moment to leave pg_stat_activity
 
     assert backends() == before
+
+
+@pytest.mark.django_db
+def test_warm_up_computes_the_code_facts_without_connecting() -> None:
+    from django.db.backends.signals import connection_created
+
+    from health_deep import memo, warmup
+
+    opened: list[str] = []
+
+    def record(sender: object, connection: object, **kwargs: object) -> None:
+        opened.append(threading.current_thread().name)
+
+    memo.reset()
+    connection_created.connect(record)
+    try:
+        warmup.start().join(timeout=30)
+    finally:
+        connection_created.disconnect(record)
+
+    assert {"migrations:facts", "smoke:plan"} <= set(memo._cache)
+    assert any(key.startswith("schema:default") for key in memo._cache)
+    assert opened == []
