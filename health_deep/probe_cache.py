@@ -62,7 +62,9 @@ class ProbeCache:
     """Per-process TTL cache with single-flight evaluation. Thread-safe."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Reentrant: a future that is already done runs its callback (which takes this lock)
+        # in the thread that registers it, and that thread holds the lock.
+        self._lock = threading.RLock()
         self._results: dict[str, Result] = {}
         self._inflight: dict[str, Future[list[Finding]]] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health_deep")

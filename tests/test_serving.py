@@ -253,3 +253,26 @@ def test_warm_up_computes_the_code_facts_without_connecting() -> None:
     assert {"migrations:facts", "smoke:plan"} <= set(memo._cache)
     assert any(key.startswith("schema:default") for key in memo._cache)
     assert opened == []
+
+
+def test_an_evaluation_done_before_its_callback_is_registered_does_not_deadlock() -> None:
+    from concurrent.futures import Future
+
+    class Immediate:
+        """An executor whose futures are complete when submit() returns."""
+
+        def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+            future: Future[object] = Future()
+            future.set_result(fn(*args))
+            return future
+
+    cache, calls = ProbeCache(), []
+    cache._pool = Immediate()  # type: ignore[assignment]
+    answers = []
+    probe = threading.Thread(target=lambda: answers.append(
+        cache.get("k", slow(0, calls), ttl=5, deadline=1, timed_out=timed_out)))
+    probe.start()
+    probe.join(timeout=5)
+
+    assert not probe.is_alive(), "deadlocked"
+    assert answers[0].findings == [] and len(calls) == 1
