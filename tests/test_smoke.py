@@ -280,3 +280,11 @@ def test_E307_bad_registrations_are_system_check_errors(setting: object, message
 
     assert [e.id for e in errors] == ["health_deep.E307"]
     assert message in errors[0].msg
+
+
+@pytest.mark.django_db
+def test_a_site_without_endpoints_reports_nothing(settings: object) -> None:
+    settings.ROOT_URLCONF = "tests.urls_health_only"  # type: ignore[attr-defined]
+    memo.reset()
+
+    assert runner.smoke_findings() == []
