@@ -17,8 +17,17 @@ from health_deep.findings import Finding
 from health_deep.history import graph, integrity, ledger
 from health_deep.schema import catalog, compare, expected
 from health_deep.schema.model import ExpectedTable
-from health_deep.smoke import discovery, execution, registry
-from health_deep.smoke.discovery import Endpoint
+
+# The smoke check lives in its own module; the view, the command and the system checks reach
+# every check through this one.
+from health_deep.smoke.check import (
+    smoke_endpoints,
+    smoke_findings,
+    smoke_plan,
+    smoke_problems,
+)
+
+__all__ = ["smoke_endpoints", "smoke_findings", "smoke_plan", "smoke_problems"]
 
 logger = logging.getLogger("health_deep")
 
@@ -237,73 +246,3 @@ def schema(alias_list: Iterable[str] | None = None) -> list[Finding]:
     for alias in aliases() if alias_list is None else alias_list:
         findings += schema_findings(alias)
     return findings
-
-
-# Views that are not the site's API: admin, static files, the health endpoints themselves.
-_NOT_ENDPOINTS = ("django.contrib.admin.", "django.contrib.staticfiles.", "django.views.static.",
-                  "health_deep.", "health_check.")
-_NOT_ENDPOINT_NAMESPACES = {"admin", "health_deep"}
-
-
-def smoke_endpoints() -> list[Endpoint]:
-    """The URLconf's endpoints, discovered once per process."""
-    def compute() -> list[Endpoint]:
-        config = conf.get()
-        registered, _problems = registry.from_settings(config.smoke_queries)
-        excluded = set(config.smoke_exclude)
-        return [e for e in discovery.discover(registered=registered)
-                if not e.view.startswith(_NOT_ENDPOINTS)
-                and e.namespace.split(":")[0] not in _NOT_ENDPOINT_NAMESPACES
-                and e.name not in excluded
-                and not any(e.route.startswith(p) for p in excluded if p.startswith("/"))]
-    return memo.cached("smoke:endpoints", compute)
-
-
-def smoke_plan() -> list[execution.Query]:
-    """The distinct queries behind the endpoints, planned once per process."""
-    return memo.cached("smoke:plan", lambda: execution.plan(smoke_endpoints()))
-
-
-def smoke_findings() -> list[Finding]:
-    """Run every endpoint's query for one real row, under the smoke deadline."""
-    config = conf.get()
-    try:
-        endpoints, queries = smoke_endpoints(), smoke_plan()
-    except Exception as exc:  # a URLconf or view that cannot load must not become a 500
-        logger.exception("health_deep could not discover the endpoints")
-        return [_broken_code("default", exc)]
-    outcome = execution.run(queries, deadline=config.smoke_deadline,
-                            timeout=config.statement_timeout)
-    findings = list(outcome.findings)
-    if endpoints:  # nothing to cover is not worth a line in the report
-        findings.append(_coverage(endpoints, queries))
-    if outcome.skipped:
-        labels = [e.label for q in outcome.skipped for e in q.endpoints]
-        findings.append(Finding(
-            id="health_deep.I306", alias="", object=f"{len(outcome.skipped)} query(ies)",
-            message=f"{len(outcome.skipped)} smoke query(ies) did not fit in the "
-            f"{config.smoke_deadline:g} s deadline; the next probe runs them first.",
-            hint="Raise HEALTH_DEEP['SMOKE_DEADLINE'] or exclude endpoints with SMOKE_EXCLUDE.",
-            endpoints=tuple(labels), details={"endpoints": labels}))
-    return findings
-
-
-def _coverage(endpoints: list[Endpoint], queries: list[execution.Query]) -> Finding:
-    covered = [e.label for e in endpoints if e.query is not None]
-    missing = [{"endpoint": e.label, "view": e.view, "reason": e.reason}
-               for e in endpoints if e.query is None]
-    return Finding(
-        id="health_deep.I305", alias="", object=f"{len(endpoints)} endpoint(s)",
-        message=f"{len(covered)} of {len(endpoints)} endpoint(s) covered by {len(queries)} "
-        f"smoke query(ies); {len(missing)} not covered.",
-        hint="Cover the others with @smoke_query on the view or HEALTH_DEEP['SMOKE_QUERIES'].",
-        details={"covered": covered, "not_covered": missing})
-
-
-def smoke_problems() -> list[str]:
-    """Every invalid smoke registration, as sentences (the E307 system check)."""
-    registered, problems = registry.from_settings(conf.get().smoke_queries)
-    names = {e.name for e in discovery.discover() if e.name}
-    problems += [f"HEALTH_DEEP['SMOKE_QUERIES'] names URL {name!r}, which the URLconf does not "
-                 "have" for name in registered if name not in names]
-    return problems

@@ -8,7 +8,6 @@ mutations rebuild the table from its own CREATE TABLE text with one change, as D
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 
@@ -448,31 +447,13 @@ def test_critical_drift_fails_the_command(renamed_column: None) -> None:
 @only_pg
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_locked_tables_do_not_make_the_checks_hang() -> None:
-    import psycopg
+    from tests.pg_lock import access_exclusive
 
-    db = connection.settings_dict
-    locked = threading.Event()
-    release = threading.Event()
-
-    def hold() -> None:
-        with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"],
-                             dbname=db["NAME"]) as other, other.transaction():
-            other.execute("LOCK TABLE health_deep_ledger, testapp_integration "
-                          "IN ACCESS EXCLUSIVE MODE")
-            locked.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(10)
+    with access_exclusive("health_deep_ledger", "testapp_integration"):
         started = time.monotonic()
         schema = runner.schema_findings("default")
         migrations = runner.migration_findings("default")
         elapsed = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join()
 
     assert schema == []  # the catalog is readable while a migration holds the table
     assert [f.id for f in migrations] == ["health_deep.E003"]

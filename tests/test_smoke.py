@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 
@@ -171,30 +169,13 @@ def test_E304_a_registered_callable_that_writes_is_refused_and_writes_nothing() 
 @only_pg
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_E302_a_locked_table_ends_within_the_deadline() -> None:
-    import psycopg
+    from tests.pg_lock import access_exclusive
 
-    db = connection.settings_dict
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"],
-                             dbname=db["NAME"]) as other, other.transaction():
-            other.execute("LOCK TABLE smokeapp_publisher IN ACCESS EXCLUSIVE MODE")
-            locked.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(10)
-        with override_settings(HEALTH_DEEP={"SMOKE_DEADLINE": 1.0,
-                                            "STATEMENT_TIMEOUT": 0.3}):
-            started = time.monotonic()
-            findings = runner.smoke_findings()
-            elapsed = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join()
+    with access_exclusive("smokeapp_publisher"), override_settings(
+            HEALTH_DEEP={"SMOKE_DEADLINE": 1.0, "STATEMENT_TIMEOUT": 0.3}):
+        started = time.monotonic()
+        findings = runner.smoke_findings()
+        elapsed = time.monotonic() - started
 
     assert "health_deep.E302" in {f.id for f in findings}
     timed_out = next(f for f in findings if f.id == "health_deep.E302")
