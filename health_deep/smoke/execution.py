@@ -119,23 +119,25 @@ def _run_alias(alias: str, group: list[Query], *, stop: float, timeout: float,
                     finding = _run_one(query)
                     if finding is not None:
                         outcome.findings.append(finding)
-                        if finding.id != "health_deep.E301" or finding.details["database"]:
+                        if finding.details["database"]:  # the transaction is spoiled
                             break
         except DatabaseError as exc:  # the guard itself failed: the database is not there
             endpoints = tuple(e.label for q in pending for e in q.endpoints)
             if pending:
-                fid = "health_deep.E302" if dbguard.classify(exc) is dbguard.Failure.TIMEOUT \
-                    else "health_deep.E301"
-                outcome.findings.append(_finding(fid, pending[0], exc, endpoints=endpoints,
-                                                 alias=alias))
+                outcome.findings.append(_finding(_failure_id(exc), pending[0], exc,
+                                                 endpoints=endpoints, alias=alias))
             return
+
+
+def _failure_id(exc: DatabaseError) -> str:
+    return _FAILURE.get(dbguard.classify(exc), "health_deep.E301")
 
 
 def _run_one(query: Query) -> Finding | None:
     try:
         _fetch_one(query.make())
     except DatabaseError as exc:
-        return _finding(_FAILURE.get(dbguard.classify(exc), "health_deep.E301"), query, exc)
+        return _finding(_failure_id(exc), query, exc)
     except Exception as exc:  # a converter choking on a real value, a broken callable
         return _finding("health_deep.E301", query, exc)
     return None
