@@ -22,14 +22,9 @@ def allowed(request: HttpRequest) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_staff)
 
 
-def needs_user(request: HttpRequest) -> bool:
-    """Whether deciding needs ``request.user``: only with a session cookie to load it from."""
-    return (allowed_without_user(request) is None and hasattr(request, "user")
-            and settings.SESSION_COOKIE_NAME in request.COOKIES)
-
-
 def allowed_without_user(request: HttpRequest) -> bool | None:
-    """The decision when the user does not matter, else None."""
+    """The decision when the user does not matter, else None (then only ``request.user``,
+    loaded from the session cookie, decides: sync-only code)."""
     config = conf.get()
     if config.details == "always":
         return True

@@ -85,12 +85,10 @@ class HealthView(HealthCheckView):
                 await asyncio.gather(*(c.get_result(executor) for c in self.get_checks()))
             )
         self.status = overall_status(self.results)
-        # The policy may load request.user from the session store: that is sync-only code,
-        # needed only when the request carries a session cookie.
-        if details.needs_user(request):
-            self.show_details = await sync_to_async(details.allowed)(request)
-        else:
-            self.show_details = bool(details.allowed_without_user(request))
+        # Only a request with a session cookie needs request.user, loaded by sync-only code.
+        decided = details.allowed_without_user(request)
+        self.show_details = (decided if decided is not None
+                             else await sync_to_async(details.allowed)(request))
         status_code = 503 if self.status == "fail" else 200
         match self._format(request):
             case "json":
