@@ -76,7 +76,7 @@ def record_after_migrate(*, using: str, plan: Any = None, **kwargs: Any) -> None
                         source="applied", recorded_at=now)
             for key in sorted(applied - unapplied) if key in facts.fingerprints
         )
-        recorded = MigrationRecorder(connections[using]).applied_migrations().keys()
+        recorded = read_recorded(using)
         known = {(a, n): fp for a, n, fp in entries.values_list("app", "name", "fingerprint")}
         # Rows of an older algorithm cannot be compared: record them again as a baseline.
         stale = {k for k, fp in known.items()
@@ -109,7 +109,7 @@ def accept(*, alias: str, key: Key, reason: str, by: str | None = None) -> Ledge
         raise AcceptError(f"No migration {key[0]}.{key[1]} in the code.")
     if not _ledger_ready(alias):
         raise AcceptError(f"The ledger table does not exist on '{alias}': run migrate first.")
-    if key not in MigrationRecorder(connections[alias]).applied_migrations():
+    if key not in read_recorded(alias):
         raise AcceptError(f"{key[0]}.{key[1]} is not applied to '{alias}': nothing to accept.")
     entry, _ = LedgerEntry.objects.using(alias).update_or_create(
         app=key[0], name=key[1],
