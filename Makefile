@@ -4,9 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres incident realworld lint clean
+.PHONY: run test test-sqlite test-postgres test-mariadb mysql-headers incident realworld lint clean
 
 $(VENV)/.installed: pyproject.toml
+	@pkg-config --exists libmariadb || pkg-config --exists mysqlclient || $(MAKE) --no-print-directory mysql-headers
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -17,14 +18,28 @@ run: $(VENV)/.installed
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
 	cd example_project && ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## The whole test suite: SQLite, then the real PostgreSQL server.
-test: test-sqlite test-postgres
+## The whole test suite: SQLite, then the real PostgreSQL and MariaDB servers.
+test: test-sqlite test-postgres test-mariadb
 
 test-sqlite: $(VENV)/.installed
 	HEALTH_DEEP_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed
 	HEALTH_DEEP_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-mariadb: $(VENV)/.installed
+	HEALTH_DEEP_TEST_DB=mariadb $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# mysqlclient (the MySQL driver Django documents) compiles against the client headers.
+mysql-headers:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing the MariaDB client headers for mysqlclient (libmariadb-dev)"; \
+		apt-get install -y -q libmariadb-dev pkg-config >/dev/null; \
+	else \
+		echo "mysqlclient needs the MySQL/MariaDB client headers:" \
+		     "install libmariadb-dev (Debian/Ubuntu) or mysql-devel, then run make again" >&2; \
+		exit 1; \
+	fi
 
 ## Replay the outage on a throwaway copy of the example project.
 incident: $(VENV)/.installed

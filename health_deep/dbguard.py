@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -84,12 +85,28 @@ def _limit(connection: BaseDatabaseWrapper, cursor: Any, timeout: float) -> list
         cursor.execute("PRAGMA query_only = ON")
         return ["PRAGMA query_only = OFF", f"PRAGMA busy_timeout = {int(previous)}"]
     if vendor == "mysql":
-        if connection.mysql_is_mariadb:  # type: ignore[attr-defined]
-            cursor.execute(f"SET SESSION max_statement_time = {ms / 1000:.3f}")
-            return ["SET SESSION max_statement_time = 0"]
-        cursor.execute(f"SET SESSION max_execution_time = {ms}")
-        return ["SET SESSION max_execution_time = 0"]
+        return _limit_mysql(connection, cursor, timeout)
     return []
+
+
+def _limit_mysql(connection: BaseDatabaseWrapper, cursor: Any, timeout: float) -> list[str]:
+    # The characteristic applies to the transaction about to start, so it must come first.
+    # Inside the caller's own transaction (a savepoint) MySQL refuses it (1568): the rollback
+    # still undoes any write, but a write is no longer refused, so E304 cannot be seen there.
+    # DDL commits on MySQL before any transaction rule applies: only DML is refused.
+    if len(connection.atomic_blocks) == 1:  # ours is the outermost: no transaction yet
+        cursor.execute("SET TRANSACTION READ ONLY")
+    # Session variables outlive the transaction: read them to put them back afterwards.
+    # MariaDB's max_statement_time is in seconds, MySQL's max_execution_time in ms (SELECT
+    # only). lock_wait_timeout bounds the wait for a metadata lock (an ALTER TABLE's).
+    timer = "max_statement_time" if connection.mysql_is_mariadb else "max_execution_time"  # type: ignore[attr-defined]
+    cursor.execute(f"SELECT @@SESSION.{timer}, @@SESSION.lock_wait_timeout")
+    previous_timer, previous_lock = cursor.fetchone()
+    value = f"{timeout:.3f}" if timer == "max_statement_time" else str(max(1, int(timeout * 1000)))
+    cursor.execute(f"SET SESSION {timer} = {value}, "
+                   f"SESSION lock_wait_timeout = {max(1, math.ceil(timeout))}")
+    return [f"SET SESSION {timer} = {previous_timer}, "
+            f"SESSION lock_wait_timeout = {int(previous_lock)}"]
 
 
 _SQLSTATE = {

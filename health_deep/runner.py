@@ -209,12 +209,16 @@ def schema_findings(alias: str) -> list[Finding]:
                         hint="Migration integrity is still checked on this database.")]
     try:
         tables = expected_schema(alias)
+    except DatabaseError as exc:  # MySQL asks the server's version to state column types
+        return [failure_finding(alias, "schema", exc)]
     except Exception as exc:  # a model that cannot describe itself must not become a 500
         logger.exception("health_deep could not compute the expected schema")
         return [_broken_code(alias, exc)]
     try:
         with dbguard.guarded(alias, timeout=conf.get().statement_timeout) as cursor:
-            live = catalog.read(cursor, vendor=vendor, expected=tables)
+            live = catalog.read(cursor, vendor=vendor, expected=tables,
+                                mariadb=bool(getattr(connections[alias], "mysql_is_mariadb",
+                                                     False)))
     except DatabaseError as exc:
         return [failure_finding(alias, "schema", exc)]
     # The catalog readers hand back the same object while the schema is unchanged, and the

@@ -1,4 +1,5 @@
-"""Test settings. ``HEALTH_DEEP_TEST_DB`` picks the backend: sqlite (default) or postgres."""
+"""Test settings. ``HEALTH_DEEP_TEST_DB`` picks the backend: sqlite (default), postgres or
+mariadb."""
 
 from __future__ import annotations
 
@@ -26,10 +27,23 @@ if BACKEND == "postgres":
             "TEST": {"NAME": "test_health_deep"},
         }
     }
+elif BACKEND == "mariadb":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "HOST": os.environ.get("MYSQL_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("MYSQL_PORT", "3306"),
+            "USER": os.environ.get("MYSQL_USER", "root"),
+            "PASSWORD": os.environ.get("MYSQL_PASSWORD", ""),
+            "NAME": "test",
+            "OPTIONS": {"charset": "utf8mb4", "connect_timeout": 3},
+            "TEST": {"NAME": "test_health_deep", "CHARSET": "utf8mb4"},
+        }
+    }
 elif BACKEND == "sqlite":
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 else:
-    raise RuntimeError(f"HEALTH_DEEP_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
+    raise RuntimeError(f"HEALTH_DEEP_TEST_DB must be sqlite, postgres or mariadb, not {BACKEND!r}")
 
 # A second database that a router gives one app to: checks must follow the router.
 DATABASES["other"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:",

@@ -48,14 +48,35 @@ def test_interrupted_query_is_a_timeout() -> None:
     assert dbguard.classify(excinfo.value) is Failure.TIMEOUT
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_guard_is_read_only_and_restores_the_connection() -> None:
     from django.db import DatabaseError
 
+    insert = "INSERT INTO django_content_type (app_label, model) VALUES ('probe', 'wrote')"
     with pytest.raises(DatabaseError) as excinfo, dbguard.guarded("default", timeout=1) as cursor:
-        cursor.execute("CREATE TABLE probe_wrote_this (id integer)")
+        cursor.execute(insert)
 
     assert dbguard.classify(excinfo.value) is Failure.READ_ONLY
     with connection.cursor() as cursor:  # writes work again once the guard is gone
-        cursor.execute("CREATE TABLE after_the_guard (id integer)")
-        cursor.execute("DROP TABLE after_the_guard")
+        cursor.execute(insert)
+        cursor.execute("DELETE FROM django_content_type WHERE app_label = 'probe'")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_guard_puts_the_session_limits_back() -> None:
+    if connection.vendor != "mysql":
+        pytest.skip("session variables are MySQL's; PostgreSQL uses SET LOCAL")
+    timer = "max_statement_time" if connection.mysql_is_mariadb else "max_execution_time"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT @@SESSION.{timer}, @@SESSION.lock_wait_timeout")
+        before = cursor.fetchone()
+
+    with dbguard.guarded("default", timeout=0.25) as cursor:
+        cursor.execute(f"SELECT @@SESSION.{timer}, @@SESSION.lock_wait_timeout")
+        inside = cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT @@SESSION.{timer}, @@SESSION.lock_wait_timeout")
+        after = cursor.fetchone()
+
+    assert float(inside[0]) in (0.25, 250) and inside[1] == 1
+    assert after == before

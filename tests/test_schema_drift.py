@@ -1,7 +1,8 @@
 """Schema drift against real databases: break a migrated schema with real SQL, read the finding.
 
 Mutations run inside the test's transaction (DDL is transactional on SQLite and PostgreSQL),
-so each test starts from the cleanly migrated zoo. SQLite cannot ALTER a column, so its
+so each test starts from the cleanly migrated zoo; MariaDB commits DDL, so there a fixture in
+``conftest.py`` puts the schema back after each test. SQLite cannot ALTER a column, so its
 mutations rebuild the table from its own CREATE TABLE text with one change, as Django does.
 """
 
@@ -20,14 +21,45 @@ from health_deep.findings import Finding, Severity
 
 PG = connection.vendor == "postgresql"
 SQLITE = connection.vendor == "sqlite"
+MY = connection.vendor == "mysql"
 only_pg = pytest.mark.skipif(not PG, reason="PostgreSQL-only mutation")
 only_sqlite = pytest.mark.skipif(not SQLITE, reason="SQLite-only behaviour")
+not_sqlite = pytest.mark.skipif(SQLITE, reason="SQLite does not enforce it")
 
 
 def sql(*statements: str, alias: str = "default") -> None:
+    """Run DDL; on MySQL with its own identifier quotes and without FK checks (so a table
+    other tables reference can be dropped, as on the other backends)."""
+    mysql = connections[alias].vendor == "mysql"
     with connections[alias].cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
+        if mysql:
+            cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
+        try:
+            for statement in statements:
+                cursor.execute(statement.replace('"', "`") if mysql else statement)
+        finally:
+            if mysql:
+                cursor.execute("SET FOREIGN_KEY_CHECKS = 1")
+
+
+def modify(table: str, column: str, new_type: str, *, null: bool | None = None) -> None:
+    """MySQL's MODIFY restates the whole column: keep its nullability unless told."""
+    if null is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT IS_NULLABLE FROM information_schema.COLUMNS WHERE "
+                           "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s AND COLUMN_NAME = %s",
+                           [table, column])
+            null = cursor.fetchone()[0] == "YES"
+    sql(f'ALTER TABLE "{table}" MODIFY "{column}" {new_type} {"NULL" if null else "NOT NULL"}')
+
+
+def constraint_name(table: str, column: str, *, unique: bool = False,
+                    foreign: bool = False) -> str:
+    """The name the backend gave a one-column unique or foreign key constraint."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, table)
+    return next(name for name, c in found.items() if c["columns"] == [column]
+                and (not unique or c["unique"]) and (not foreign or c["foreign_key"]))
 
 
 def rebuild(table: str, old: str, new: str) -> None:
@@ -108,7 +140,8 @@ def test_schema_probe_is_one_catalog_query_whatever_the_model_count() -> None:
     with CaptureQueriesContext(connection) as queries:
         drift()
 
-    catalog = [q for q in queries if "sqlite_master" in q["sql"] or "pg_class" in q["sql"]]
+    catalog = [q for q in queries if any(
+        name in q["sql"] for name in ("sqlite_master", "pg_class", "information_schema.COLUMNS"))]
     assert len(catalog) == 1
 
 
@@ -148,22 +181,27 @@ def test_E203_incompatible_type() -> None:
     if PG:
         sql('ALTER TABLE "testapp_integration" ALTER COLUMN "enabled" TYPE integer '
             'USING "enabled"::int')
+    elif MY:
+        modify("testapp_integration", "enabled", "date")
     else:
         rebuild("testapp_integration", r'"enabled" bool', '"enabled" text')
 
     finding = one("health_deep.E203", "testapp_integration.enabled")
 
-    assert finding.details["expected"] in ("boolean", "bool")
+    assert finding.details["expected"] in ("boolean", "bool")  # Django's spelling
 
 
-@only_pg
+@not_sqlite
 @pytest.mark.django_db
 @pytest.mark.parametrize(("column", "new_type", "expected"), [
     ("name", "varchar(50)", "varchar(100)"),
     ("base_url", "char(10)", "varchar(200)"),
 ])
 def test_E204_narrower_than_the_model(column: str, new_type: str, expected: str) -> None:
-    sql(f'ALTER TABLE "testapp_integration" ALTER COLUMN "{column}" TYPE {new_type}')
+    if MY:
+        modify("testapp_integration", column, new_type)
+    else:
+        sql(f'ALTER TABLE "testapp_integration" ALTER COLUMN "{column}" TYPE {new_type}')
 
     finding = one("health_deep.E204", f"testapp_integration.{column}")
 
@@ -171,10 +209,13 @@ def test_E204_narrower_than_the_model(column: str, new_type: str, expected: str)
                                "actual": finding.details["actual"]}
 
 
-@only_pg
+@not_sqlite
 @pytest.mark.django_db
 def test_E204_decimal_with_fewer_digits() -> None:
-    sql('ALTER TABLE "zoo_animals_custom" ALTER COLUMN "weight" TYPE numeric(6, 3)')
+    if MY:
+        modify("zoo_animals_custom", "weight", "numeric(6, 3)")
+    else:
+        sql('ALTER TABLE "zoo_animals_custom" ALTER COLUMN "weight" TYPE numeric(6, 3)')
 
     one("health_deep.E204", "zoo_animals_custom.weight")
 
@@ -191,6 +232,8 @@ def test_sqlite_lengths_are_not_compared_because_sqlite_does_not_enforce_them() 
 def test_E205_not_null_where_model_allows_null() -> None:
     if PG:
         sql('ALTER TABLE "zoo_animals_custom" ALTER COLUMN "born" SET NOT NULL')
+    elif MY:
+        modify("zoo_animals_custom", "born", "date", null=False)
     else:
         rebuild("zoo_animals_custom", r'"born" date NULL', '"born" date NOT NULL')
 
@@ -199,7 +242,7 @@ def test_E205_not_null_where_model_allows_null() -> None:
 
 @pytest.mark.django_db
 def test_E206_extra_not_null_column_without_default() -> None:
-    if PG:
+    if PG or MY:
         sql('ALTER TABLE "testapp_integration" ADD COLUMN "tenant" integer NOT NULL DEFAULT 1',
             'ALTER TABLE "testapp_integration" ALTER COLUMN "tenant" DROP DEFAULT')
     else:
@@ -228,7 +271,7 @@ def test_E207_uniqueness_resting_on_an_invalid_index() -> None:
 
 @pytest.mark.django_db
 def test_E208_db_default_missing_on_not_null_column() -> None:
-    if PG:
+    if PG or MY:
         sql('ALTER TABLE "zoo_animals_custom" ALTER COLUMN "status" DROP DEFAULT')
     else:
         rebuild("zoo_animals_custom", r"\"status\" varchar\(10\) DEFAULT 'new' NOT NULL",
@@ -244,6 +287,8 @@ def test_E208_db_default_missing_on_not_null_column() -> None:
 def test_W210_wider_or_compatible_type() -> None:
     if PG:
         sql('ALTER TABLE "testapp_integration" ALTER COLUMN "name" TYPE varchar(250)')
+    elif MY:
+        modify("testapp_integration", "name", "varchar(250)")
     else:
         rebuild("testapp_integration", r'"enabled" bool', '"enabled" integer')
 
@@ -256,6 +301,8 @@ def test_W210_wider_or_compatible_type() -> None:
 def test_W211_nullable_where_model_is_not() -> None:
     if PG:
         sql('ALTER TABLE "testapp_integration" ALTER COLUMN "name" DROP NOT NULL')
+    elif MY:
+        modify("testapp_integration", "name", "varchar(100)", null=True)
     else:
         rebuild("testapp_integration", r'"name" varchar\(100\) NOT NULL', '"name" varchar(100)')
 
@@ -268,7 +315,9 @@ def test_W211_nullable_where_model_is_not() -> None:
     ("zoo_lower_name_idx", "zoo_animals_custom.zoo_lower_name_idx"),
 ])
 def test_W212_missing_named_index(index: str, obj: str) -> None:
-    sql(f'DROP INDEX "{index}"')
+    if index == "zoo_lower_name_idx" and not connection.features.supports_expression_indexes:
+        pytest.skip("no expression indexes on this backend: Django does not create it")
+    sql(f'DROP INDEX "{index}"' + (' ON "zoo_animals_custom"' if MY else ""))
 
     one("health_deep.W212", obj)
 
@@ -279,7 +328,7 @@ def test_W212_missing_db_index() -> None:
         indexes = connection.introspection.get_constraints(cursor, "zoo_keeper")
     name = next(n for n, c in indexes.items() if c["columns"] == ["badge"] and c["index"]
                 and not c["unique"] and not n.endswith("_like"))
-    sql(f'DROP INDEX "{name}"')
+    sql(f'DROP INDEX "{name}"' + (' ON "zoo_keeper"' if MY else ""))
     if PG:  # the *_like helper index would still serve prefix lookups: drop it too
         sql(f'DROP INDEX "{name}_like"')
 
@@ -290,6 +339,9 @@ def test_W212_missing_db_index() -> None:
 def test_W213_missing_unique() -> None:
     if PG:
         sql(f'ALTER TABLE "zoo_tag" DROP CONSTRAINT "{pg_constraint("zoo_tag", "u", "label")}"')
+    elif MY:
+        name = constraint_name("zoo_tag", "label", unique=True)
+        sql(f'ALTER TABLE "zoo_tag" DROP INDEX "{name}"')
     else:
         rebuild("zoo_tag", r'"label" varchar\(30\) NOT NULL UNIQUE', '"label" varchar(30) NOT NULL')
 
@@ -300,6 +352,9 @@ def test_W213_missing_unique() -> None:
 def test_W213_missing_named_unique_constraint() -> None:
     if PG:
         sql('ALTER TABLE "zoo_care" DROP CONSTRAINT "zoo_care_uniq"')
+    elif MY:  # the index also serves the foreign key on animal_id: give that one its own
+        sql('CREATE INDEX "zoo_care_animal_only" ON "zoo_care" ("animal_id")',
+            'ALTER TABLE "zoo_care" DROP INDEX "zoo_care_uniq"')
     else:
         rebuild("zoo_care", r', CONSTRAINT "zoo_care_uniq" UNIQUE \("animal_id", "keeper_id"\)',
                 "")
@@ -312,6 +367,9 @@ def test_W214_missing_foreign_key() -> None:
     if PG:
         sql(f'ALTER TABLE "zoo_care" DROP CONSTRAINT '
             f'"{pg_constraint("zoo_care", "f", "animal_id")}"')
+    elif MY:
+        name = constraint_name("zoo_care", "animal_id", foreign=True)
+        sql(f'ALTER TABLE "zoo_care" DROP FOREIGN KEY "{name}"')
     else:
         rebuild("zoo_care", r'"animal_id" bigint NOT NULL REFERENCES "zoo_animals_custom" '
                 r'\("id"\) DEFERRABLE INITIALLY DEFERRED', '"animal_id" bigint NOT NULL')
@@ -323,7 +381,7 @@ def test_W214_missing_foreign_key() -> None:
 
 @pytest.mark.django_db
 def test_W215_missing_check_constraint() -> None:
-    if PG:
+    if PG or MY:
         sql('ALTER TABLE "zoo_animals_custom" DROP CONSTRAINT "zoo_count_gte_0"')
     else:
         rebuild("zoo_animals_custom", r', CONSTRAINT "zoo_count_gte_0" CHECK \("count" >= 0\)', "")
@@ -331,11 +389,14 @@ def test_W215_missing_check_constraint() -> None:
     one("health_deep.W215", "zoo_animals_custom.zoo_count_gte_0")
 
 
-@only_pg
+@not_sqlite
 @pytest.mark.django_db
 def test_W215_missing_implicit_check_of_a_positive_field() -> None:
-    name = pg_constraint("zoo_animals_custom", "c", "legs")
-    sql(f'ALTER TABLE "zoo_animals_custom" DROP CONSTRAINT "{name}"')
+    if MY:  # a column-level CHECK goes with the column's definition
+        modify("zoo_animals_custom", "legs", "integer UNSIGNED")
+    else:
+        name = pg_constraint("zoo_animals_custom", "c", "legs")
+        sql(f'ALTER TABLE "zoo_animals_custom" DROP CONSTRAINT "{name}"')
 
     one("health_deep.W215", "zoo_animals_custom.legs")
 
@@ -355,7 +416,7 @@ def test_W216_extra_unique_constraint_can_reject_writes() -> None:
     one("health_deep.W216", "testapp_integration.surprise_uniq")
 
 
-@only_pg
+@not_sqlite
 @pytest.mark.django_db
 def test_W216_extra_check_constraint() -> None:
     sql('ALTER TABLE "testapp_integration" ADD CONSTRAINT "surprise_chk" '

@@ -237,6 +237,7 @@ def test_warm_up_computes_the_code_facts_without_connecting() -> None:
     from django.db.backends.signals import connection_created
 
     from health_deep import memo, warmup
+    from health_deep.schema import catalog
 
     opened: list[str] = []
 
@@ -251,7 +252,8 @@ def test_warm_up_computes_the_code_facts_without_connecting() -> None:
         connection_created.disconnect(record)
 
     assert {"migrations:facts", "smoke:plan"} <= set(memo._cache)
-    assert any(key.startswith("schema:default") for key in memo._cache)
+    if connection.vendor in catalog.TYPES_WITHOUT_SERVER:  # MySQL's types need the server
+        assert any(key.startswith("schema:default") for key in memo._cache)
     assert opened == []
 
 

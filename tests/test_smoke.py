@@ -14,7 +14,7 @@ from django.test.utils import override_settings
 from health_deep import memo, runner
 from health_deep.findings import Finding
 from tests.smokeapp.models import Author, Book, Publisher
-from tests.test_schema_drift import PG, SQLITE, rebuild, sql
+from tests.test_schema_drift import MY, PG, SQLITE, modify, rebuild, sql
 
 only_pg = pytest.mark.skipif(not PG, reason="PostgreSQL-only")
 only_sqlite = pytest.mark.skipif(not SQLITE, reason="SQLite-only")
@@ -138,6 +138,8 @@ def test_E301_dropped_joined_column_names_exactly_the_endpoints_that_join_it(
 def test_E301_only_with_data_a_changed_type_fails_when_a_row_exists() -> None:
     if PG:
         sql('ALTER TABLE "smokeapp_book" ALTER COLUMN "priority" TYPE varchar(10)')
+    elif MY:
+        modify("smokeapp_book", "priority", "varchar(10)")
     else:
         rebuild("smokeapp_book", r'"priority" integer NOT NULL', '"priority" varchar(10) NOT NULL')
     assert smoke() == []  # empty tables: dev and staging looked fine
@@ -152,7 +154,9 @@ def test_E301_only_with_data_a_changed_type_fails_when_a_row_exists() -> None:
     assert BOOK_ENDPOINTS in [names(f) for f in failures]
 
 
-@pytest.mark.django_db
+# Transactional: MySQL can only make the probe's transaction read-only when it is the
+# outermost one, as it is when serving (not inside a test's transaction).
+@pytest.mark.django_db(transaction=True)
 def test_E304_a_registered_callable_that_writes_is_refused_and_writes_nothing() -> None:
     def sneaky() -> object:
         return Author.objects.create(name="written by a probe")

@@ -1,6 +1,8 @@
-"""Settings for the example site: SQLite by default, PostgreSQL when DATABASE_URL says so.
+"""Settings for the example site: SQLite by default, PostgreSQL or MariaDB/MySQL when
+DATABASE_URL says so.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/example python manage.py runserver
+    DATABASE_URL=mysql://root@127.0.0.1:3306/example python manage.py runserver
 """
 
 from __future__ import annotations
@@ -20,20 +22,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 def database_from_url(url: str) -> dict[str, object]:
-    """``sqlite:///path`` or ``postgres://user:password@host:port/name``."""
+    """``sqlite:///path``, ``postgres://user:password@host:port/name`` or ``mysql://...``."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": parts.path[1:] or ":memory:"}
+    server = {
+        "NAME": parts.path.lstrip("/"),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+    }
     if parts.scheme in ("postgres", "postgresql"):
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": parts.path.lstrip("/"),
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-            "OPTIONS": {"connect_timeout": 3},
-        }
+        return {"ENGINE": "django.db.backends.postgresql", **server,
+                "OPTIONS": {"connect_timeout": 3}}
+    if parts.scheme in ("mysql", "mariadb"):
+        return {"ENGINE": "django.db.backends.mysql", **server,
+                "OPTIONS": {"connect_timeout": 3, "charset": "utf8mb4"}}
     raise ValueError(f"DATABASE_URL scheme {parts.scheme!r} is not supported here")
 
 

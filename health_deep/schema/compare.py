@@ -50,6 +50,14 @@ def compare(*, alias: str, expected: Iterable[ExpectedTable], catalog: Catalog,
                                      expected=table.name, actual=None))
             continue
         findings += _TableCheck(alias, table, actual, catalog).run()
+    if catalog.truncates:
+        findings.append(Finding(
+            id="health_deep.W218", alias=alias, object="sql_mode",
+            message=f"sql_mode on '{alias}' has neither STRICT_TRANS_TABLES nor "
+                    "STRICT_ALL_TABLES: a value too long for its column is cut, not refused.",
+            hint="Add STRICT_TRANS_TABLES to sql_mode: in the server's configuration, or in "
+                 "DATABASES[...]['OPTIONS']['init_command'].",
+            details={}))
     extra = sorted({t.name for k, t in catalog.tables.items() if k not in known}
                    - {catalog.key(name) for name in known})
     if extra:
@@ -214,7 +222,7 @@ class _Constraints:
                                "scan the table.", expected="index", actual=None)
         if column.fk:
             self.foreign_key(column, where, col)
-        if column.check and self.check.vendor == "postgresql":
+        if column.check and self.check.vendor in ("postgresql", "mysql"):
             found = self.explain(c for c in self.actual if c.kind == "check" and
                                  self.cols(c) == (col,))
             if not found:

@@ -85,6 +85,7 @@ class Catalog:
     vendor: str
     tables: dict[str, Table]
     case_insensitive: bool = False
+    truncates: bool = False  # MySQL without a strict sql_mode: too-long values are cut silently
 
     def key(self, name: str) -> str:
         return name.lower() if self.case_insensitive else name

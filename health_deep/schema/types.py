@@ -95,6 +95,10 @@ def judge(expected: str, actual: str, *, vendor: str) -> Verdict:
         return _judge_sqlite(expected, actual)
     if vendor == "postgresql":
         return _judge_parsed(parse_postgres(expected), parse_postgres(actual))
+    if vendor == "mysql":
+        from health_deep.schema import types_mysql  # it builds on Verdict, defined here
+
+        return types_mysql.judge(expected, actual)
     return Verdict.SAME if _fold(expected) == _fold(actual) else Verdict.UNKNOWN
 
 
