@@ -1,0 +1,127 @@
+"""MySQL/MariaDB specifics: type spellings (pure, run everywhere) and, on the real MariaDB
+server, what only that backend has: JSON as longtext + CHECK, sql_mode, metadata locks."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection
+
+from health_deep import runner
+from health_deep.schema.types import Verdict, judge
+from tests.test_schema_drift import MY, drift, modify, one, sql
+
+only_mysql = pytest.mark.skipif(not MY, reason="MySQL/MariaDB only")
+
+
+@pytest.mark.parametrize(("expected", "actual", "verdict"), [
+    ("integer", "int(11)", Verdict.SAME),  # MariaDB's display width
+    ("integer", "int", Verdict.SAME),  # MySQL 8 drops it
+    ("bool", "tinyint(1)", Verdict.SAME),
+    ("bigint AUTO_INCREMENT", "bigint(20)", Verdict.SAME),
+    ("integer UNSIGNED", "int(10) unsigned", Verdict.SAME),
+    ("integer UNSIGNED", "int(11)", Verdict.NARROWER),  # loses 2^31 .. 2^32-1
+    ("smallint", "int(11)", Verdict.WIDER),
+    ("bigint", "int(11)", Verdict.NARROWER),
+    ("varchar(100)", "varchar(50)", Verdict.NARROWER),
+    ("varchar(100)", "varchar(250)", Verdict.WIDER),
+    ("varchar(100)", "longtext", Verdict.WIDER),
+    ("longtext", "text", Verdict.NARROWER),  # 64 KB
+    ("numeric(10, 2)", "decimal(10,2)", Verdict.SAME),
+    ("numeric(8, 3)", "decimal(6,3)", Verdict.NARROWER),
+    ("double precision", "double", Verdict.SAME),
+    ("datetime(6)", "datetime", Verdict.NARROWER),  # microseconds cut
+    ("datetime(6)", "timestamp(6)", Verdict.NARROWER),  # ends in 2038
+    ("json", "json", Verdict.SAME),
+    ("json", "longtext", Verdict.COMPATIBLE),
+    ("uuid", "char(32)", Verdict.INCOMPATIBLE),  # Django writes a UUID, not 32 hex digits
+    ("bool", "date", Verdict.INCOMPATIBLE),
+    ("varchar(10)", "geometry", Verdict.UNKNOWN),  # not guessed
+])
+def test_mysql_type_spellings(expected: str, actual: str, verdict: Verdict) -> None:
+    assert judge(expected, actual, vendor="mysql") is verdict
+
+
+@only_mysql
+@pytest.mark.django_db
+def test_json_without_its_json_valid_check_is_longtext_not_json() -> None:
+    modify("zoo_animals_custom", "meta", "longtext")
+
+    finding = one("health_deep.W210", "zoo_animals_custom.meta")
+
+    assert finding.details["actual"] == "longtext"
+
+
+@only_mysql
+@pytest.mark.django_db
+def test_another_check_on_a_longtext_column_does_not_make_it_json() -> None:
+    # Django's own MariaDB introspection reads any such column as a JSONField.
+    sql('ALTER TABLE "testapp_integration" ADD COLUMN "notes" longtext NULL '
+        "CHECK (\"notes\" <> '')")
+
+    finding = one("health_deep.I220", "testapp_integration.notes")
+
+    assert finding.details["actual"] == "longtext"
+
+
+@only_mysql
+@pytest.mark.django_db
+def test_W218_sql_mode_without_strict_cuts_values_silently() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@SESSION.sql_mode")
+        mode = cursor.fetchone()[0]
+        cursor.execute("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'")
+    try:
+        finding = one("health_deep.W218", "sql_mode")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION sql_mode = %s", [mode])
+
+    assert "STRICT_TRANS_TABLES" in finding.hint
+    assert drift() == []
+
+
+@contextlib.contextmanager
+def table_locked(*tables: str) -> Iterator[None]:
+    """``LOCK TABLES ... WRITE`` held by another session, the metadata lock an ALTER takes."""
+    import MySQLdb
+
+    db = connection.settings_dict
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        other = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
+                                passwd=db["PASSWORD"], db=connection.settings_dict["NAME"])
+        try:
+            other.cursor().execute("LOCK TABLES " + ", ".join(f"`{t}` WRITE" for t in tables))
+            locked.set()
+            release.wait(30)
+        finally:
+            other.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10), "the lock was not taken"
+        yield
+    finally:
+        release.set()
+        holder.join()
+
+
+@only_mysql
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_locked_tables_do_not_make_the_checks_hang() -> None:
+    with table_locked("health_deep_ledger", "testapp_integration"):
+        started = time.monotonic()
+        schema = runner.schema_findings("default")
+        migrations = runner.migration_findings("default")
+        elapsed = time.monotonic() - started
+
+    assert schema == []  # information_schema answers while the table is locked
+    assert [f.id for f in migrations] == ["health_deep.E003"]
+    assert elapsed < 3
