@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres test-mariadb mysql-headers incident realworld lint clean
+.PHONY: run test test-sqlite test-postgres test-mariadb mysql-headers matrix incident realworld lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@pkg-config --exists libmariadb || pkg-config --exists mysqlclient || $(MAKE) --no-print-directory mysql-headers
@@ -30,6 +30,22 @@ test-postgres: $(VENV)/.installed
 test-mariadb: $(VENV)/.installed
 	HEALTH_DEEP_TEST_DB=mariadb $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## The rest of the version matrix (CI's second step): python:django cells, every backend each.
+MATRIX ?= 3.12:6.0 3.13:6.1
+matrix:
+	@for cell in $(MATRIX); do \
+		py=$${cell%%:*}; dj=$${cell##*:}; venv=.venv-py$$py-django$$dj; \
+		pybin=$$(ls -d $$HOME/.pyenv/versions/$$py*/bin/python$$py 2>/dev/null | tail -n 1); \
+		[ -n "$$pybin" ] || pybin=python$$py; \
+		$$pybin -c "" 2>/dev/null || { echo "matrix: no python$$py (pyenv install $$py)" >&2; exit 1; }; \
+		[ -x $$venv/bin/python ] || $$pybin -m venv $$venv || exit 1; \
+		$$venv/bin/python -m pip install --quiet -e ".[dev]" "django==$$dj.*" || exit 1; \
+		for db in sqlite postgres mariadb; do \
+			echo "== Python $$py, Django $$($$venv/bin/python -m django --version), $$db"; \
+			HEALTH_DEEP_TEST_DB=$$db $$venv/bin/python -m pytest -q $(PYTEST_ARGS) || exit 1; \
+		done; \
+	done
+
 # mysqlclient (the MySQL driver Django documents) compiles against the client headers.
 mysql-headers:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -45,10 +61,10 @@ mysql-headers:
 incident: $(VENV)/.installed
 	$(BIN)/python example_project/incident.py
 
-## Zero findings on 26 popular third-party apps, migrated on SQLite and PostgreSQL (slow).
+## Zero findings on 26 popular third-party apps, migrated on SQLite, PostgreSQL and MariaDB (slow).
 realworld: $(VENV)/.installed
 	$(PYTHON) -m venv .venv-realworld
-	.venv-realworld/bin/python -m pip install --quiet -e . -r tests/realworld/requirements.txt "psycopg[binary]"
+	.venv-realworld/bin/python -m pip install --quiet -e ".[postgres,mysql]" -r tests/realworld/requirements.txt
 	.venv-realworld/bin/python tests/realworld/run.py
 
 lint: $(VENV)/.installed
@@ -56,4 +72,4 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy health_deep
 
 clean:
-	rm -rf $(VENV) .venv-realworld example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-realworld .venv-py* example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

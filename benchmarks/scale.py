@@ -1,6 +1,6 @@
 """How the probe's cost grows with the number of models. Prints a table; not a test.
 
-    python benchmarks/scale.py                      # 50, 200, 500 models; SQLite and PostgreSQL
+    python benchmarks/scale.py                      # 50, 200, 500 models; every backend
     python benchmarks/scale.py --models 500 --backends sqlite -n 50
 
 For each size it writes a throwaway project with N generated models (several field types, a
@@ -38,6 +38,10 @@ HEALTH_DEEP = {"SMOKE_DEADLINE": 30, "STATEMENT_TIMEOUT": 5}
 url = os.environ["BENCH_DB"]
 if url.startswith("sqlite:"):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": url[7:]}}
+elif url.startswith("mysql:"):
+    DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "NAME": url[6:],
+                             "HOST": "127.0.0.1", "USER": "root",
+                             "OPTIONS": {"charset": "utf8mb4"}}}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": url,
                              "HOST": "127.0.0.1", "USER": "postgres"}}
@@ -135,6 +139,9 @@ def measure(models: int, backend: str, probes: int) -> dict[str, dict[str, objec
         if backend == "postgresql":
             _pg(f'DROP DATABASE IF EXISTS "{database}"', f'CREATE DATABASE "{database}"')
             url = database
+        elif backend == "mariadb":
+            _mysql(f"DROP DATABASE IF EXISTS `{database}`", f"CREATE DATABASE `{database}`")
+            url = f"mysql:{database}"
         else:
             url = f"sqlite:{site / 'bench.sqlite3'}"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchsite", "BENCH_DB": url,
@@ -149,6 +156,8 @@ def measure(models: int, backend: str, probes: int) -> dict[str, dict[str, objec
         finally:
             if backend == "postgresql":
                 _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            elif backend == "mariadb":
+                _mysql(f"DROP DATABASE IF EXISTS `{database}`")
     return result
 
 
@@ -160,10 +169,21 @@ def _pg(*statements: str) -> None:
             conn.execute(statement)
 
 
+def _mysql(*statements: str) -> None:
+    import MySQLdb
+
+    conn = MySQLdb.connect(host="127.0.0.1", user="root", passwd="")
+    try:
+        for statement in statements:
+            conn.cursor().execute(statement)
+    finally:
+        conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, nargs="+", default=[50, 200, 500])
-    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql", "mariadb"])
     parser.add_argument("-n", type=int, default=100, help="warm probes per measurement")
     args = parser.parse_args()
     print(f"{'backend':11} {'models':>6} {'check':11} {'statements':>10} {'cold ms':>9} "

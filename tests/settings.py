@@ -40,6 +40,9 @@ elif BACKEND == "mariadb":
             "TEST": {"NAME": "test_health_deep", "CHARSET": "utf8mb4"},
         }
     }
+    # The zoo declares what MariaDB cannot build, on purpose (health_deep must not expect it);
+    # Django 6.1 reports those models without --database too.
+    SILENCED_SYSTEM_CHECKS = ["models.W036", "models.W037", "models.W043", "models.W044"]
 elif BACKEND == "sqlite":
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 else:

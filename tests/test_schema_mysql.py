@@ -70,6 +70,27 @@ def test_another_check_on_a_longtext_column_does_not_make_it_json() -> None:
 
 @only_mysql
 @pytest.mark.django_db
+def test_a_positive_field_needs_no_check_when_its_column_is_unsigned() -> None:
+    # An AlterField on MySQL restates the column with MODIFY, which drops its column-level
+    # CHECK (Wagtail's documents.file_size ends up so); UNSIGNED still refuses negatives.
+    modify("zoo_animals_custom", "legs", "integer UNSIGNED")
+
+    assert drift() == []
+
+
+@only_mysql
+@pytest.mark.django_db
+def test_a_positive_field_on_a_signed_column_is_narrower() -> None:
+    modify("zoo_animals_custom", "legs", "integer")
+
+    found = {(f.id, f.object) for f in drift()}
+
+    assert found == {("health_deep.E204", "zoo_animals_custom.legs"),  # 2^31.. cannot fit
+                     ("health_deep.W215", "zoo_animals_custom.legs")}  # and -1 would
+
+
+@only_mysql
+@pytest.mark.django_db
 def test_W218_sql_mode_without_strict_cuts_values_silently() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT @@SESSION.sql_mode")

@@ -222,7 +222,10 @@ class _Constraints:
                                "scan the table.", expected="index", actual=None)
         if column.fk:
             self.foreign_key(column, where, col)
-        if column.check and self.check.vendor in ("postgresql", "mysql"):
+        if column.check and self.check.vendor == "mysql" and \
+                "unsigned" in self.check.actual.columns[col or ""].type.lower():
+            pass  # MySQL's positive fields are unsigned: the type refuses negatives already
+        elif column.check and self.check.vendor in ("postgresql", "mysql"):
             found = self.explain(c for c in self.actual if c.kind == "check" and
                                  self.cols(c) == (col,))
             if not found:

@@ -13,6 +13,10 @@ if os.environ.get("REALWORLD_PG"):
     DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql",
                              "NAME": os.environ["REALWORLD_PG"], "USER": "postgres",
                              "HOST": "127.0.0.1"}}
+if os.environ.get("REALWORLD_MYSQL"):
+    DATABASES = {"default": {"ENGINE": "django.db.backends.mysql",
+                             "NAME": os.environ["REALWORLD_MYSQL"], "USER": "root",
+                             "HOST": "127.0.0.1", "OPTIONS": {"charset": "utf8mb4"}}}
 INSTALLED_APPS = [
     "django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",
     "django.contrib.sessions", "django.contrib.messages", "django.contrib.staticfiles",
