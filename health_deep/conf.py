@@ -8,6 +8,7 @@ at request time a broken setting falls back to the defaults rather than raising.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,11 @@ def _str_tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not all(isinstance(v, str) for v in value):
         raise TypeError
     return tuple(value)
+
+
+def _ip_tuple(value: Any) -> tuple[str, ...]:
+    # Normalised (``::1``, not ``0:0::1``) as REMOTE_ADDR spells addresses.
+    return tuple(str(ipaddress.ip_address(v)) for v in _str_tuple(value))
 
 
 def _optional_aliases(value: Any) -> tuple[str, ...] | None:
@@ -106,7 +112,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "STATEMENT_TIMEOUT": ("statement_timeout", _positive_seconds, "seconds, >0 and <=60"),
     "DETAILS": ("details", _policy, "one of " + ", ".join(DETAILS_POLICIES)),
     "TOKEN": ("token", _token, "None or a string of at least 16 characters"),
-    "DETAILS_IPS": ("details_ips", _str_tuple, "a list of IP addresses"),
+    "DETAILS_IPS": ("details_ips", _ip_tuple, "a list of IP addresses"),
     "LOCKFILE": ("lockfile", _path, "a file path"),
     "SMOKE_DEADLINE": ("smoke_deadline", _positive_seconds, "seconds, >0 and <=60"),
     "SMOKE_QUERIES": ("smoke_queries", _any, "a dict of URL name -> callable"),

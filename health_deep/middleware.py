@@ -1,0 +1,57 @@
+"""Let load balancers probe the health URLs by IP address.
+
+Load balancers and Kubernetes probes send the instance's IP as the ``Host`` header, which is
+rarely in ``ALLOWED_HOSTS``: Django then answers 400 before any view runs, and the target is
+marked unhealthy for a reason that has nothing to do with its health. Listing every instance
+IP in ``ALLOWED_HOSTS`` weakens Host validation for the whole site; this middleware relaxes it
+for health_deep's own URLs only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+
+
+@functools.lru_cache(maxsize=256)
+def _is_health_path(path: str, urlconf: str | None) -> bool:
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return False
+    view = getattr(match.func, "view_class", match.func)
+    return getattr(view, "__module__", "").startswith("health_deep.")
+
+
+class ProbeHostMiddleware:
+    """For a health_deep URL with a ``Host`` not in ``ALLOWED_HOSTS``, answer as if the first
+    plain ``ALLOWED_HOSTS`` entry had been named. Every other URL keeps Django's 400.
+
+    Put it first in ``MIDDLEWARE``: ``SecurityMiddleware`` and ``CommonMiddleware`` read the host.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            request.get_host()
+        except DisallowedHost:
+            substitute = _plain_allowed_host()
+            urlconf = getattr(request, "urlconf", None)
+            if substitute and _is_health_path(request.path_info, urlconf):
+                request.META["HTTP_HOST"] = substitute
+                request.META.pop("HTTP_X_FORWARDED_HOST", None)
+        return self.get_response(request)
+
+
+def _plain_allowed_host() -> str | None:
+    for host in settings.ALLOWED_HOSTS:
+        if host and not host.startswith((".", "*")):
+            return str(host)
+    return None
