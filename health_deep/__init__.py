@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0.dev0"
-__all__ = ["Migrations", "SchemaDrift", "SmokeQueries", "smoke_query"]
+__all__ = ["Connection", "Migrations", "SchemaDrift", "SmokeQueries", "smoke_query"]
 
 
 def __getattr__(name: str) -> Any:

@@ -66,6 +66,20 @@ class _Served(HealthCheck):
 
 
 @dataclasses.dataclass
+class Connection(_Served):
+    """The database answers ``SELECT 1``: django-health-check's ``Database`` check, served
+    through the probe cache. Per request, that check opens a connection (a new server process
+    on PostgreSQL) for every probe; here a flood of probes costs one per TTL."""
+
+    alias: str = "default"
+
+    name = "connection"
+
+    def evaluate(self) -> list[Finding]:
+        return runner.connection_findings(self.alias)
+
+
+@dataclasses.dataclass
 class Migrations(_Served):
     """Migration integrity on one database: unapplied, unknown and edited migrations.
 

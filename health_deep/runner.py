@@ -99,6 +99,19 @@ def unknown_alias(alias: str) -> Finding:
     )
 
 
+def connection_findings(alias: str) -> list[Finding]:
+    """Does ``alias`` answer ``SELECT 1`` within the statement timeout?"""
+    if alias not in settings.DATABASES:
+        return [unknown_alias(alias)]
+    try:
+        with dbguard.guarded(alias, timeout=conf.get().statement_timeout) as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        return [failure_finding(alias, "connection", exc)]
+    return []
+
+
 def migration_findings(alias: str) -> list[Finding]:
     """Migration integrity on ``alias``: two queries (``django_migrations``, the ledger)."""
     if alias not in settings.DATABASES:

@@ -21,7 +21,7 @@ from health_check.exceptions import ServiceWarning
 from health_check.views import HealthCheckView, MediaType
 
 from health_deep import details, runner
-from health_deep.checks import Migrations, SchemaDrift, SmokeQueries
+from health_deep.checks import Connection, Migrations, SchemaDrift, SmokeQueries
 from health_deep.findings import Finding, Severity
 
 PROFILES = ("live", "ready", "deep")
@@ -31,7 +31,9 @@ _ACCEPT = {
     "text/html": "html",
     "application/xhtml+xml": "html",
     "text/*": "html",
-    "*/*": "html",
+    # Probes (kubelet, load balancers, curl) send */* or nothing: plain text is what they can
+    # show and the cheapest to render. Browsers name text/html first.
+    "*/*": "text",
     "application/json": "json",
     "application/*": "json",
     "application/atom+xml": "atom",
@@ -47,7 +49,7 @@ def default_checks(profile: str) -> list[HealthCheck]:
         return []  # liveness must never depend on the database
     checks: list[HealthCheck] = []
     for position, alias in enumerate(runner.aliases()):
-        checks.append(Database(alias=alias))
+        checks.append(Connection(alias=alias))
         checks.append(Migrations(alias=alias, include_code=position == 0))
         checks.append(SchemaDrift(alias=alias))
     checks.append(SmokeQueries())
@@ -110,7 +112,7 @@ class HealthView(HealthCheckView):
         if forced in ("json", "text", "atom", "rss", "openmetrics", "html", "health+json"):
             return forced
         try:
-            for media in MediaType.parse_header(request.headers.get("accept", "*/*")):
+            for media in MediaType.parse_header(request.headers.get("accept") or "*/*"):
                 if media.mime_type in _ACCEPT and media.weight > 0:
                     return _ACCEPT[media.mime_type]
         except ValueError:
@@ -191,6 +193,7 @@ class HealthView(HealthCheckView):
 
 
 def _component(check: HealthCheck) -> str:
-    return {Database: "database:responseTime", Migrations: "migrations:integrity",
+    return {Database: "database:responseTime", Connection: "database:connection",
+            Migrations: "migrations:integrity",
             SchemaDrift: "schema:drift", SmokeQueries: "endpoints:smokeQueries"}.get(
                 type(check), f"{type(check).__name__}:status")

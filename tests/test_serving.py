@@ -120,8 +120,8 @@ def test_concurrent_requests_to_the_view_share_each_evaluation() -> None:
         thread.join()
 
     assert statuses == [200] * 30
-    # Two aliases: migrations and schema for each, plus one smoke check.
-    assert CACHE.evaluations == 5
+    # Two aliases: connection, migrations and schema for each, plus one smoke check.
+    assert CACHE.evaluations == 7
 
 
 @pytestmark_db
@@ -136,8 +136,9 @@ def test_second_probe_is_served_from_the_cache_without_touching_the_database(
 
     checks = response.json()["checks"]
     assert checks["Migrations(alias='default')"]["age"] >= 0
-    assert CACHE.evaluations == 5
-    assert not [q for q in queries if "django_migrations" in q["sql"]]
+    assert checks["Connection(alias='default')"]["age"] >= 0
+    assert CACHE.evaluations == 7  # the first probe's: 2 aliases x 3 checks + smoke
+    assert list(queries) == []  # not even a SELECT 1
 
 
 @pytest.fixture
@@ -197,7 +198,7 @@ def test_health_json_shape(client: Client, broken: None) -> None:
     assert anonymous["Content-Type"] == "application/health+json"
     body = anonymous.json()
     assert body["status"] == "fail"
-    assert set(body["checks"]) == {"database:responseTime", "migrations:integrity",
+    assert set(body["checks"]) == {"database:connection", "migrations:integrity",
                                    "schema:drift", "endpoints:smokeQueries"}
     migrations = body["checks"]["migrations:integrity"]
     assert {e["componentId"] for e in migrations} == {"default", "other"}

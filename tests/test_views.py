@@ -159,3 +159,18 @@ def test_check_classes_plug_into_django_health_checks_own_view() -> None:
 
     assert health_deep.Migrations is Migrations
     assert [type(c) for c in view.get_checks()] == [Migrations]
+
+
+@pytest.mark.parametrize(("accept", "content_type"), [
+    (None, "text/plain"),  # load balancers
+    ("*/*", "text/plain"),  # kubelet, curl
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),  # browsers
+])
+def test_probes_get_plain_text_and_browsers_html(client: Client, accept: str | None,
+                                                 content_type: str) -> None:
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+
+    response = client.get("/health/", **headers)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
