@@ -2,9 +2,10 @@
 
 A load balancer probes every instance every few seconds, often from several places at once.
 Each check's findings are kept for ``CACHE_TTL`` seconds. When they are due, one evaluation
-runs in a worker thread; every probe meanwhile (the one that started it included) waits for
-it at most until its own deadline, then answers with the last result, marked with its age,
-or, with none yet, with a timed-out finding. The evaluation goes on and fills the cache for
+runs in a worker thread; the probe that started it waits for it at most until its deadline,
+then answers with the last result, marked with its age, or, with none yet, with a timed-out
+finding. Probes arriving while it runs answer at once with the last result (marked stale),
+or, with none yet, wait like the first. The evaluation goes on and fills the cache for
 the next probe. So N concurrent probes cost one evaluation, and a slow database costs a probe
 its deadline, never more.
 
@@ -71,11 +72,25 @@ class ProbeCache:
         self.evaluations = 0  # how many evaluations started: the benchmarks and tests count it
 
     def peek(self, key: str, *, ttl: float) -> Answer | None:
-        """A fresh local result, without waiting or evaluating (safe in an event loop)."""
-        result = self._results.get(key)
-        if result is not None and result.age() < ttl and not conf.get().cache_alias:
-            return Answer(list(result.findings), result.age())
+        """Without waiting or evaluating (safe in an event loop): a fresh local result, or
+        the last one, marked stale, while another probe waits for its evaluation."""
+        if conf.get().cache_alias:
+            return None
+        with self._lock:
+            result = self._results.get(key)
+            if result is None:
+                return None
+            if result.age() < ttl:
+                return Answer(list(result.findings), result.age())
+            if key in self._inflight:
+                return Answer(list(result.findings), result.age(), stale=True)
         return None
+
+    def last(self, key: str) -> Answer | None:
+        """The last result whatever its age, marked stale (for a probe out of time)."""
+        result = self._results.get(key)
+        return None if result is None else Answer(list(result.findings), result.age(),
+                                                  stale=True)
 
     def get(self, key: str, compute: Compute, *, ttl: float, deadline: float,
             timed_out: Callable[[], list[Finding]]) -> Answer:
@@ -88,6 +103,11 @@ class ProbeCache:
             if result is not None and result.age() < ttl:
                 return Answer(list(result.findings), result.age())
             future = self._inflight.get(key)
+            if future is not None and result is not None:
+                # Another probe already waits for the evaluation: answer with the last result
+                # now rather than hold one more server thread (a slow database would
+                # otherwise hold every thread for the deadline, and probes would queue).
+                return Answer(list(result.findings), result.age(), stale=True)
             if future is None:
                 future = self._start(key, compute, ttl)
         try:

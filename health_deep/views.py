@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import time
 import typing
 from typing import Any
 
@@ -82,6 +83,13 @@ class HealthView(HealthCheckView):
             yield from super().get_checks()
 
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        started = time.perf_counter()
+        response = await self._answer(request, **kwargs)
+        # How long the answer took inside the server (a probe's latency also counts queueing).
+        response["Server-Timing"] = f"health;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
+
+    async def _answer(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         with self.get_executor() as executor:
             self.results = list(
                 await asyncio.gather(*(c.get_result(executor) for c in self.get_checks()))

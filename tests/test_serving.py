@@ -49,6 +49,35 @@ def test_concurrent_probes_cause_one_evaluation() -> None:
     assert len(answers) == 200 and not any(a.stale for a in answers)
 
 
+def test_probes_arriving_during_an_evaluation_answer_at_once_with_the_last_result() -> None:
+    cache, calls = ProbeCache(), []
+    last = [Finding(id="health_deep.W102", object="a.b", message="m")]
+    cache.get("k", slow(0, calls, last), ttl=0.05, deadline=1, timed_out=timed_out)
+    time.sleep(0.1)  # expired
+    release = threading.Event()
+
+    def blocked() -> list[Finding]:
+        release.wait(5)
+        return []
+
+    starter = threading.Thread(target=cache.get, args=("k", blocked),
+                               kwargs={"ttl": 0.05, "deadline": 5, "timed_out": timed_out})
+    starter.start()
+    while "k" not in cache._inflight:
+        time.sleep(0.005)
+    started = time.monotonic()
+    follower = cache.get("k", blocked, ttl=0.05, deadline=5, timed_out=timed_out)
+    peeked = cache.peek("k", ttl=0.05)
+    waited = time.monotonic() - started
+    release.set()
+    starter.join()
+
+    assert waited < 0.1  # not the 5 s deadline: no server thread held by a follower
+    assert follower.stale and follower.findings == last
+    assert peeked is not None and peeked.stale and peeked.findings == last
+    assert cache.evaluations == 2
+
+
 def test_ttl_expiry_evaluates_again() -> None:
     cache, calls = ProbeCache(), []
     compute = slow(0, calls)

@@ -174,3 +174,11 @@ def test_probes_get_plain_text_and_browsers_html(client: Client, accept: str | N
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith(content_type)
+
+
+def test_server_timing_says_how_long_the_answer_took_inside_the_server(client: Client) -> None:
+    response = client.get("/health/ready/")
+
+    name, _, duration = response["Server-Timing"].partition(";dur=")
+    assert name == "health"
+    assert 0 < float(duration) < 5000

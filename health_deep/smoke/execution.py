@@ -114,16 +114,26 @@ def _run_alias(alias: str, group: list[Query], *, stop: float, timeout: float,
                     if time.monotonic() >= stop:
                         outcome.skipped += pending
                         return
-                    query = pending.pop(0)
+                    query = pending[0]
+                    finding = _run_one(query)  # raises when the database is gone
+                    pending.pop(0)
                     outcome.ran += 1
-                    finding = _run_one(query)
                     if finding is not None:
                         outcome.findings.append(finding)
                         if finding.details["database"]:  # the transaction is spoiled
                             break
-        except DatabaseError as exc:  # the guard itself failed: the database is not there
+        except DatabaseError as exc:  # the guard failed, or the connection went away
             endpoints = tuple(e.label for q in pending for e in q.endpoints)
-            if pending:
+            if not pending:
+                return
+            if dbguard.classify(exc) is dbguard.Failure.UNREACHABLE:
+                # The same E002 the other checks give, naming the endpoints it takes down,
+                # rather than one query failure per endpoint.
+                from health_deep.runner import failure_finding  # runner imports this module
+
+                outcome.findings.append(dataclasses.replace(
+                    failure_finding(alias, "smoke", exc), endpoints=endpoints))
+            else:
                 outcome.findings.append(_finding(_failure_id(exc), pending[0], exc,
                                                  endpoints=endpoints, alias=alias))
             return
@@ -137,6 +147,8 @@ def _run_one(query: Query) -> Finding | None:
     try:
         _fetch_one(query.make())
     except DatabaseError as exc:
+        if dbguard.classify(exc) is dbguard.Failure.UNREACHABLE:
+            raise
         return _finding(_failure_id(exc), query, exc)
     except Exception as exc:  # a converter choking on a real value, a broken callable
         return _finding("health_deep.E301", query, exc)
