@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres test-mariadb mysql-headers matrix incident realworld lint clean
+.PHONY: run test test-sqlite test-postgres test-mariadb faults mysql-headers matrix incident realworld lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@pkg-config --exists libmariadb || pkg-config --exists mysqlclient || $(MAKE) --no-print-directory mysql-headers
@@ -29,6 +29,10 @@ test-postgres: $(VENV)/.installed
 
 test-mariadb: $(VENV)/.installed
 	HEALTH_DEEP_TEST_DB=mariadb $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The fault and load suite: gunicorn and uvicorn on a private PostgreSQL server (~3 minutes).
+faults: $(VENV)/.installed
+	$(BIN)/python -m pytest -m faults -p no:cacheprovider -s tests/faults $(PYTEST_ARGS)
 
 ## The rest of the version matrix (CI's second step): python:django cells, every backend each.
 MATRIX ?= 3.12:6.0 3.13:6.1

@@ -68,7 +68,9 @@ class ProbeCache:
         self._lock = threading.RLock()
         self._results: dict[str, Result] = {}
         self._inflight: dict[str, Future[list[Finding]]] = {}
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health_deep")
+        # At most one evaluation per check is in flight (single-flight): enough threads for
+        # every check of several aliases, so a slow one never queues another behind it.
+        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="health_deep")
         self.evaluations = 0  # how many evaluations started: the benchmarks and tests count it
 
     def peek(self, key: str, *, ttl: float) -> Answer | None:
