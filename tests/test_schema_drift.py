@@ -505,7 +505,7 @@ def test_critical_drift_fails_the_command(renamed_column: None) -> None:
 @only_pg
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_locked_tables_do_not_make_the_checks_hang() -> None:
-    from tests.pg_lock import access_exclusive
+    from tests.locks import access_exclusive
 
     with access_exclusive("health_deep_ledger", "testapp_integration"):
         started = time.monotonic()

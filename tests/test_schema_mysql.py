@@ -3,16 +3,14 @@ server, what only that backend has: JSON as longtext + CHECK, sql_mode, metadata
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from django.db import connection
 
 from health_deep import runner
 from health_deep.schema.types import Verdict, judge
+from tests.locks import write_locked
 from tests.test_schema_drift import MY, drift, modify, one, sql
 
 only_mysql = pytest.mark.skipif(not MY, reason="MySQL/MariaDB only")
@@ -106,38 +104,10 @@ def test_W218_sql_mode_without_strict_cuts_values_silently() -> None:
     assert drift() == []
 
 
-@contextlib.contextmanager
-def table_locked(*tables: str) -> Iterator[None]:
-    """``LOCK TABLES ... WRITE`` held by another session, the metadata lock an ALTER takes."""
-    import MySQLdb
-
-    db = connection.settings_dict
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        other = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
-                                passwd=db["PASSWORD"], db=connection.settings_dict["NAME"])
-        try:
-            other.cursor().execute("LOCK TABLES " + ", ".join(f"`{t}` WRITE" for t in tables))
-            locked.set()
-            release.wait(30)
-        finally:
-            other.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(10), "the lock was not taken"
-        yield
-    finally:
-        release.set()
-        holder.join()
-
-
 @only_mysql
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_locked_tables_do_not_make_the_checks_hang() -> None:
-    with table_locked("health_deep_ledger", "testapp_integration"):
+    with write_locked("health_deep_ledger", "testapp_integration"):
         started = time.monotonic()
         schema = runner.schema_findings("default")
         migrations = runner.migration_findings("default")

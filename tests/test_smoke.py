@@ -173,7 +173,7 @@ def test_E304_a_registered_callable_that_writes_is_refused_and_writes_nothing() 
 @only_pg
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_E302_a_locked_table_ends_within_the_deadline() -> None:
-    from tests.pg_lock import access_exclusive
+    from tests.locks import access_exclusive
 
     with access_exclusive("smokeapp_publisher"), override_settings(
             HEALTH_DEEP={"SMOKE_DEADLINE": 1.0, "STATEMENT_TIMEOUT": 0.3}):

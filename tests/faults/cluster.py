@@ -77,6 +77,18 @@ class Cluster:
                              autocommit=True, connect_timeout=3) as conn:
             yield conn
 
+    def locking(self, *tables: str) -> Any:
+        """A ``take()`` for :func:`tests.locks.held_elsewhere`: ACCESS EXCLUSIVE on
+        ``tables``, held in a transaction of its own connection."""
+
+        @contextlib.contextmanager
+        def take() -> Iterator[None]:
+            with self.connect() as conn, conn.transaction():
+                conn.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+                yield
+
+        return take
+
     def sql(self, statement: str, dbname: str = "postgres") -> list[tuple[Any, ...]]:
         with self.connect(dbname) as conn:
             cursor = conn.execute(statement)
