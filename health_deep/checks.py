@@ -17,7 +17,7 @@ from health_check.exceptions import ServiceUnavailable, ServiceWarning
 
 from health_deep import conf, runner
 from health_deep.findings import Finding, Severity, summary
-from health_deep.probe_cache import CACHE, Answer
+from health_deep.probe_cache import CACHE
 
 
 def raise_for(findings: list[Finding]) -> None:
@@ -68,7 +68,7 @@ class _Served(HealthCheck):
                 # many probes share it): past it, answer with what is known.
                 answer = await asyncio.wait_for(waiting, timeout=config.deadline + 0.05)
             except TimeoutError:
-                answer = CACHE.last(self.key()) or Answer(timed_out(), 0.0, stale=True)
+                answer = CACHE.out_of_time(self.key(), timed_out)
         self.findings, self.age, self.stale = answer.findings, answer.age, answer.stale
         raise_for(self.findings)
 

@@ -73,26 +73,31 @@ class ProbeCache:
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="health_deep")
         self.evaluations = 0  # how many evaluations started: the benchmarks and tests count it
 
+    def _known(self, key: str, ttl: float) -> Answer | None:
+        """Under the lock: a fresh result, or, while another probe waits for its evaluation,
+        the last one marked stale (so a slow database holds one server thread, not all)."""
+        result = self._results.get(key)
+        if result is None:
+            return None
+        if result.age() < ttl:
+            return Answer(list(result.findings), result.age())
+        if key in self._inflight:
+            return Answer(list(result.findings), result.age(), stale=True)
+        return None
+
     def peek(self, key: str, *, ttl: float) -> Answer | None:
-        """Without waiting or evaluating (safe in an event loop): a fresh local result, or
-        the last one, marked stale, while another probe waits for its evaluation."""
+        """What :meth:`_known` gives, without waiting or evaluating (safe in an event loop)."""
         if conf.get().cache_alias:
             return None
         with self._lock:
-            result = self._results.get(key)
-            if result is None:
-                return None
-            if result.age() < ttl:
-                return Answer(list(result.findings), result.age())
-            if key in self._inflight:
-                return Answer(list(result.findings), result.age(), stale=True)
-        return None
+            return self._known(key, ttl)
 
-    def last(self, key: str) -> Answer | None:
-        """The last result whatever its age, marked stale (for a probe out of time)."""
+    def out_of_time(self, key: str, timed_out: Callable[[], list[Finding]]) -> Answer:
+        """For a probe at its deadline: the last result marked stale, or ``timed_out()``."""
         result = self._results.get(key)
-        return None if result is None else Answer(list(result.findings), result.age(),
-                                                  stale=True)
+        if result is None:
+            return Answer(timed_out(), 0.0, stale=True)
+        return Answer(list(result.findings), result.age(), stale=True)
 
     def get(self, key: str, compute: Compute, *, ttl: float, deadline: float,
             timed_out: Callable[[], list[Finding]]) -> Answer:
@@ -101,24 +106,16 @@ class ProbeCache:
         if shared is not None:
             return Answer(list(shared.findings), shared.age())
         with self._lock:
-            result = self._results.get(key)
-            if result is not None and result.age() < ttl:
-                return Answer(list(result.findings), result.age())
+            known = self._known(key, ttl)
+            if known is not None:
+                return known
             future = self._inflight.get(key)
-            if future is not None and result is not None:
-                # Another probe already waits for the evaluation: answer with the last result
-                # now rather than hold one more server thread (a slow database would
-                # otherwise hold every thread for the deadline, and probes would queue).
-                return Answer(list(result.findings), result.age(), stale=True)
             if future is None:
                 future = self._start(key, compute, ttl)
         try:
-            findings = future.result(timeout=max(0.0, deadline))
-            return Answer(findings, 0.0)
+            return Answer(future.result(timeout=max(0.0, deadline)), 0.0)
         except FutureTimeout:
-            if result is not None:
-                return Answer(list(result.findings), result.age(), stale=True)
-            return Answer(timed_out(), 0.0, stale=True)
+            return self.out_of_time(key, timed_out)
 
     def _start(self, key: str, compute: Compute, ttl: float) -> Future[list[Finding]]:
         self.evaluations += 1
