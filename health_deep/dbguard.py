@@ -2,14 +2,16 @@
 
 Every probe query runs inside :func:`guarded`: a transaction that is always rolled back, marked
 read-only, with a statement and lock timeout set on the server so a migration holding a lock
-cannot make a probe hang. Shared by the migration, schema and smoke checks, which is why it
-lives at the top of the package rather than under one of them.
+cannot make a probe hang. A failure is classified by the driver's code and turned into the
+one finding every check gives for it (E002/E003/E004). Shared by the connection, migration,
+schema and smoke checks, which is why it lives at the top of the package.
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
+import logging
 import math
 import time
 from collections.abc import Iterator
@@ -17,6 +19,10 @@ from typing import Any
 
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from health_deep.findings import Finding
+
+logger = logging.getLogger("health_deep")
 
 
 class Failure(enum.Enum):
@@ -158,3 +164,29 @@ def _sqlite(name: str, text: str) -> Failure:
     if name == "SQLITE_ERROR" and text.startswith("no such table"):
         return Failure.MISSING_TABLE
     return Failure.OTHER
+
+
+_FAILURE_IDS = {
+    Failure.UNREACHABLE: "health_deep.E002",
+    Failure.TIMEOUT: "health_deep.E003",
+}
+
+
+def failure_finding(alias: str, check: str, exc: BaseException) -> Finding:
+    """A finding for a check that could not run; the driver's text stays in ``details``."""
+    kind = classify(exc)
+    fid = _FAILURE_IDS.get(kind, "health_deep.E004")
+    messages = {
+        "health_deep.E002": f"Database '{alias}' could not be reached.",
+        "health_deep.E003": f"The {check} check on '{alias}' did not finish within its timeout.",
+        "health_deep.E004": f"The {check} check on '{alias}' failed unexpectedly.",
+    }
+    logger.warning("health_deep %s check on %r failed: %s", check, alias, type(exc).__name__)
+    return Finding(
+        id=fid,
+        alias=alias,
+        object=alias,
+        message=messages[fid],
+        hint="See the server log; details are shown to authorised callers only.",
+        details={"error": type(exc).__name__, "detail": str(exc)[:500]},
+    )

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections, router
 
 from health_deep import conf, dbguard, memo
+from health_deep.dbguard import failure_finding
 from health_deep.findings import Finding
 from health_deep.history import graph, integrity, ledger
 from health_deep.schema import catalog, compare, expected
@@ -30,12 +31,6 @@ from health_deep.smoke.check import (
 __all__ = ["smoke_endpoints", "smoke_findings", "smoke_plan", "smoke_problems"]
 
 logger = logging.getLogger("health_deep")
-
-_FAILURE_IDS = {
-    dbguard.Failure.UNREACHABLE: "health_deep.E002",
-    dbguard.Failure.TIMEOUT: "health_deep.E003",
-}
-
 
 def aliases() -> list[str]:
     """The database aliases to check: ``HEALTH_DEEP['DATABASES']`` or every configured one."""
@@ -55,26 +50,6 @@ def _include_app(alias: str) -> Callable[[str], bool]:
             return True
 
     return include
-
-
-def failure_finding(alias: str, check: str, exc: BaseException) -> Finding:
-    """A finding for a check that could not run; the driver's text stays in ``details``."""
-    kind = dbguard.classify(exc)
-    fid = _FAILURE_IDS.get(kind, "health_deep.E004")
-    messages = {
-        "health_deep.E002": f"Database '{alias}' could not be reached.",
-        "health_deep.E003": f"The {check} check on '{alias}' did not finish within its timeout.",
-        "health_deep.E004": f"The {check} check on '{alias}' failed unexpectedly.",
-    }
-    logger.warning("health_deep %s check on %r failed: %s", check, alias, type(exc).__name__)
-    return Finding(
-        id=fid,
-        alias=alias,
-        object=alias,
-        message=messages[fid],
-        hint="See the server log; details are shown to authorised callers only.",
-        details={"error": type(exc).__name__, "detail": str(exc)[:500]},
-    )
 
 
 def deadline_finding(alias: str, check: str, deadline: float) -> Finding:

@@ -129,10 +129,8 @@ def _run_alias(alias: str, group: list[Query], *, stop: float, timeout: float,
             if dbguard.classify(exc) is dbguard.Failure.UNREACHABLE:
                 # The same E002 the other checks give, naming the endpoints it takes down,
                 # rather than one query failure per endpoint.
-                from health_deep.runner import failure_finding  # runner imports this module
-
                 outcome.findings.append(dataclasses.replace(
-                    failure_finding(alias, "smoke", exc), endpoints=endpoints))
+                    dbguard.failure_finding(alias, "smoke", exc), endpoints=endpoints))
             else:
                 outcome.findings.append(_finding(_failure_id(exc), pending[0], exc,
                                                  endpoints=endpoints, alias=alias))
