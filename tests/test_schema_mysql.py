@@ -31,6 +31,9 @@ only_mysql = pytest.mark.skipif(not MY, reason="MySQL/MariaDB only")
     ("longtext", "text", Verdict.NARROWER),  # 64 KB
     ("numeric(10, 2)", "decimal(10,2)", Verdict.SAME),
     ("numeric(8, 3)", "decimal(6,3)", Verdict.NARROWER),
+    ("numeric(8, 0)", "decimal(8)", Verdict.SAME),  # a missing scale is 0, not 10
+    ("numeric(8, 2)", "decimal", Verdict.NARROWER),  # decimal = decimal(10,0): no cents
+    ("datetime", "datetime(0)", Verdict.SAME),
     ("double precision", "double", Verdict.SAME),
     ("datetime(6)", "datetime", Verdict.NARROWER),  # microseconds cut
     ("datetime(6)", "timestamp(6)", Verdict.NARROWER),  # ends in 2038

@@ -154,17 +154,26 @@ def _compare_params(want: Parsed, have: Parsed) -> Verdict:
             return Verdict.WIDER  # unconstrained numeric holds any precision
         if not want.params:
             return Verdict.NARROWER
-        wp, ws = (*want.params, 0)[:2]
-        hp, hs = (*have.params, 0)[:2]
-        if hs < ws or hp - hs < wp - ws:
-            return Verdict.NARROWER
-        return Verdict.WIDER
+        return digits_verdict(want.params, have.params)
     if want.base.startswith(("timestamp", "time", "interval")):
-        # Fractional-second precision: fewer digits round the values the code writes.
-        w = want.params[0] if want.params else 6
-        h = have.params[0] if have.params else 6
-        return Verdict.SAME if w == h else Verdict.NARROWER if h < w else Verdict.WIDER
+        return precision_verdict(want.params[0] if want.params else 6,
+                                 have.params[0] if have.params else 6)
     return Verdict.UNKNOWN
+
+
+def digits_verdict(want: tuple[int, ...], have: tuple[int, ...]) -> Verdict:
+    """Decimal ``(precision, scale)``, a missing scale being 0: fewer digits after the point,
+    or fewer before it, cut values the field accepts."""
+    wp, ws = (*want, 0)[:2]
+    hp, hs = (*have, 0)[:2]
+    if (wp, ws) == (hp, hs):
+        return Verdict.SAME
+    return Verdict.NARROWER if hs < ws or hp - hs < wp - ws else Verdict.WIDER
+
+
+def precision_verdict(want: int, have: int) -> Verdict:
+    """Fractional-second digits: fewer round the values the code writes."""
+    return Verdict.SAME if want == have else Verdict.NARROWER if have < want else Verdict.WIDER
 
 
 _KNOWN = {

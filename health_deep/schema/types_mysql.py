@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from health_deep.schema.types import Verdict
+from health_deep.schema.types import Verdict, digits_verdict, precision_verdict
 
 _ALIASES = {
     "integer": "int",
@@ -94,13 +94,12 @@ def _same_base(want: _Type, have: _Type) -> Verdict:
     if want.params == have.params:
         return Verdict.SAME
     if want.base == "decimal":
-        wp, ws = (*want.params, 10, 0)[:2]  # MySQL's defaults: decimal = decimal(10,0)
-        hp, hs = (*have.params, 10, 0)[:2]
-        return Verdict.NARROWER if hs < ws or hp - hs < wp - ws else Verdict.WIDER
+        # MySQL's default: decimal = decimal(10) = decimal(10,0).
+        return digits_verdict(want.params or (10,), have.params or (10,))
     if want.base in ("datetime", "time", "timestamp"):
-        w = want.params[0] if want.params else 0  # MySQL's default: whole seconds
-        h = have.params[0] if have.params else 0
-        return Verdict.NARROWER if h < w else Verdict.WIDER
+        # MySQL's default: whole seconds.
+        return precision_verdict(want.params[0] if want.params else 0,
+                                 have.params[0] if have.params else 0)
     w = want.params[0] if want.params else 1
     h = have.params[0] if have.params else 1
     return Verdict.NARROWER if h < w else Verdict.WIDER
