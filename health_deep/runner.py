@@ -204,9 +204,7 @@ def schema_findings(alias: str) -> list[Finding]:
         return [_broken_code(alias, exc)]
     try:
         with dbguard.guarded(alias, timeout=conf.get().statement_timeout) as cursor:
-            live = catalog.read(cursor, vendor=vendor, expected=tables,
-                                mariadb=bool(getattr(connections[alias], "mysql_is_mariadb",
-                                                     False)))
+            live = catalog.read(cursor, vendor=vendor, expected=tables)
     except DatabaseError as exc:
         return [failure_finding(alias, "schema", exc)]
     # The catalog readers hand back the same object while the schema is unchanged, and the

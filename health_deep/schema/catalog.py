@@ -14,8 +14,7 @@ SUPPORTED = ("postgresql", "sqlite", "mysql")
 TYPES_WITHOUT_SERVER = ("postgresql", "sqlite")
 
 
-def read(cursor: Any, *, vendor: str, expected: Iterable[ExpectedTable],
-         mariadb: bool = False) -> Catalog:
+def read(cursor: Any, *, vendor: str, expected: Iterable[ExpectedTable]) -> Catalog:
     """One catalog query on ``cursor``. ``vendor`` must be in :data:`SUPPORTED`."""
     if vendor == "postgresql":
         schemas = sorted({t.schema for t in expected if t.schema})
@@ -23,5 +22,5 @@ def read(cursor: Any, *, vendor: str, expected: Iterable[ExpectedTable],
     if vendor == "sqlite":
         return catalog_sqlite.read(cursor)
     if vendor == "mysql":
-        return catalog_mysql.read(cursor, mariadb=mariadb)
+        return catalog_mysql.read(cursor, mariadb=cursor.db.mysql_is_mariadb)
     raise ValueError(f"no catalog reader for {vendor}")
