@@ -120,16 +120,32 @@ _SQLSTATE = {
     "57014": Failure.TIMEOUT,  # query_canceled (statement_timeout)
     "55P03": Failure.TIMEOUT,  # lock_not_available (lock_timeout)
     "25006": Failure.READ_ONLY,  # read_only_sql_transaction
+    "3D000": Failure.UNREACHABLE,  # invalid_catalog_name: the database does not exist
+    "53300": Failure.UNREACHABLE,  # too_many_connections
+    "57P01": Failure.UNREACHABLE,  # admin_shutdown
+    "57P02": Failure.UNREACHABLE,  # crash_shutdown
+    "57P03": Failure.UNREACHABLE,  # cannot_connect_now (starting up, in recovery)
 }
+# SQLSTATE classes that mean "no usable connection": 08 connection exception, 28 invalid
+# authorization (a wrong password).
+_SQLSTATE_CLASSES = {"08": Failure.UNREACHABLE, "28": Failure.UNREACHABLE}
 _MYSQL_ERRNO = {
     1146: Failure.MISSING_TABLE,
     3024: Failure.TIMEOUT,  # MySQL max_execution_time
     1969: Failure.TIMEOUT,  # MariaDB max_statement_time
     1205: Failure.TIMEOUT,  # lock wait timeout
     1792: Failure.READ_ONLY,  # statement in a READ ONLY transaction
+    # No usable connection: the same E002 PostgreSQL gives for the same fault.
+    1040: Failure.UNREACHABLE,  # too many connections
+    1044: Failure.UNREACHABLE,  # access denied to the database
+    1045: Failure.UNREACHABLE,  # access denied (wrong user or password)
+    1049: Failure.UNREACHABLE,  # unknown database
+    1129: Failure.UNREACHABLE,  # host blocked after too many connection errors
+    1130: Failure.UNREACHABLE,  # host not allowed to connect
     2002: Failure.UNREACHABLE,
     2003: Failure.UNREACHABLE,
     2006: Failure.UNREACHABLE,
+    2005: Failure.UNREACHABLE,  # unknown server host
     2013: Failure.UNREACHABLE,
 }
 
@@ -142,7 +158,7 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(sqlstate, str):
         if sqlstate in _SQLSTATE:
             return _SQLSTATE[sqlstate]
-        return Failure.UNREACHABLE if sqlstate.startswith("08") else Failure.OTHER
+        return _SQLSTATE_CLASSES.get(sqlstate[:2], Failure.OTHER)
     sqlite = getattr(cause, "sqlite_errorname", None)
     if isinstance(sqlite, str):
         return _sqlite(sqlite, str(cause))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from health_deep import dbguard
@@ -80,3 +83,48 @@ def test_guard_puts_the_session_limits_back() -> None:
 
     assert float(inside[0]) in (0.25, 250) and inside[1] == 1
     assert after == before
+
+
+def _broken_settings(fault: str) -> dict:
+    db = dict(connection.settings_dict)
+    if fault == "unknown database":
+        db["NAME"] = "hd_no_such_database"
+    elif connection.vendor == "postgresql":  # trust authentication: a role that does not exist
+        db["USER"] = "hd_no_such_role"
+    else:
+        db["PASSWORD"] = "hd-wrong-password"
+    return db
+
+
+@pytest.fixture
+def broken_alias(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database alias whose server answers but refuses the login or has no such database."""
+    from django.db import connections
+    from django.test import override_settings
+
+    alias = "broken"
+    db = _broken_settings(request.param)
+    with override_settings(DATABASES={**settings.DATABASES, alias: db}):
+        connections.settings[alias] = connections.configure_settings(
+            {"default": dict(db), alias: db})[alias]
+        try:
+            yield alias
+        finally:
+            connections[alias].close()
+            del connections.settings[alias]
+            del connections[alias]
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="a server refuses the login")
+@pytest.mark.parametrize("broken_alias", ["unknown database", "wrong credentials"],
+                         indirect=True)
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_a_refused_login_is_E002_on_every_check(broken_alias: str,
+                                                django_db_blocker: Any) -> None:
+    from health_deep import runner
+
+    with django_db_blocker.unblock():  # no test database: the alias is refused at login
+        found = [*runner.connection_findings(broken_alias),
+                 *runner.migration_findings(broken_alias), *runner.schema_findings(broken_alias)]
+
+    assert [f.id for f in found] == ["health_deep.E002"] * 3, found

@@ -50,24 +50,43 @@ def load_code_facts() -> CodeFacts:
 
 
 def find_changes() -> dict[str, list[str]]:
-    """Model changes with no migration, per app: what ``makemigrations --check`` would write."""
-    from django.apps import apps
-    from django.db.migrations.autodetector import MigrationAutodetector
-    from django.db.migrations.loader import MigrationLoader
-    from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
-    from django.db.migrations.state import ProjectState
+    """Model changes with no migration, per app: exactly what ``makemigrations --check`` finds.
 
-    loader = MigrationLoader(None, ignore_no_migrations=True)
-    autodetector = MigrationAutodetector(
-        loader.project_state(),
-        ProjectState.from_apps(apps),
-        NonInteractiveMigrationQuestioner(specified_apps=None, dry_run=True),
-    )
-    changes = autodetector.changes(graph=loader.graph)
-    return {
-        app: [op.describe() for migration in migrations for op in migration.operations]
-        for app, migrations in sorted(changes.items())
-    }
+    Run under the same conditions as that command: no active language (``makemigrations`` is
+    ``@no_translations``; a translated ``verbose_name`` would otherwise differ from the one its
+    migration recorded), the autodetector class of the installed ``makemigrations`` command
+    (Django 5.2 lets a project replace it), and a questioner that never prompts or exits.
+    """
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.questioner import MigrationQuestioner
+    from django.db.migrations.state import ProjectState
+    from django.utils import translation
+
+    with translation.override(None):
+        loader = MigrationLoader(None, ignore_no_migrations=True)
+        autodetector = _autodetector_class()(
+            loader.project_state(),
+            ProjectState.from_apps(apps),
+            # The base questioner answers as a dry run does: no prompt, no sys.exit(3) for a
+            # NOT NULL field without a default (which still counts as a change).
+            MigrationQuestioner(specified_apps=set(), dry_run=True),
+        )
+        changes = autodetector.changes(graph=loader.graph)
+        return {
+            app: [str(op.describe()) for migration in migrations
+                  for op in migration.operations]
+            for app, migrations in sorted(changes.items())
+        }
+
+
+def _autodetector_class() -> Any:
+    from django.core.management import get_commands, load_command_class
+    from django.db.migrations.autodetector import MigrationAutodetector
+
+    app = get_commands().get("makemigrations", "django.core")
+    command = load_command_class(app, "makemigrations")
+    return getattr(command, "autodetector", MigrationAutodetector)
 
 
 def code_facts() -> CodeFacts:
