@@ -62,8 +62,9 @@ REGISTRY: dict[str, Kind] = _registry(
     ("I105", "applied migrations were adopted into the ledger as a baseline"),
     ("W106", "models have changes that no migration records"),
     ("I107", "ledger fingerprints use an older algorithm"),
-    ("W108", "migration ledger table is missing"),
+    ("W108", "migration ledger table is missing or unreadable"),
     ("I109", "edited migration was accepted"),
+    ("W110", "migration ledger rows are damaged"),
     # 2xx: schema drift
     ("E201", "table is missing"),
     ("E202", "column is missing"),

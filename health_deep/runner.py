@@ -10,13 +10,14 @@ import logging
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import DatabaseError, connections, router
+from django.db import DatabaseError, connections
 
-from health_deep import conf, dbguard, memo
+from health_deep import conf, dbguard, memo, routing
 from health_deep.dbguard import failure_finding
 from health_deep.findings import Finding
 from health_deep.history import graph, integrity, ledger
 from health_deep.schema import catalog, compare, expected
+from health_deep.routing import RouterError
 from health_deep.schema.model import ExpectedTable
 
 # The smoke check lives in its own module; the view, the command and the system checks reach
@@ -45,11 +46,26 @@ def _include_app(alias: str) -> Callable[[str], bool]:
         if app in ignored:
             return False
         try:
-            return bool(router.allow_migrate(alias, app))
+            return bool(routing.ask("allow_migrate", alias, app))
         except LookupError:  # a router asking about an app that is no longer installed
             return True
 
     return include
+
+
+def router_finding(alias: str, exc: RouterError) -> Finding:
+    """A router that raises: health_deep cannot tell what lives where, and neither can Django."""
+    cause = exc.__cause__ or exc
+    logger.warning("health_deep: a database router raised in %s: %s", exc, type(cause).__name__)
+    return Finding(
+        id="health_deep.E004",
+        alias=alias,
+        object="DATABASE_ROUTERS",
+        message=f"A database router raised {type(cause).__name__} in {exc}, so the checks on "
+        f"'{alias}' could not decide which apps live there.",
+        hint="Fix the router: Django calls the same method for every query and every migrate.",
+        details={"error": type(cause).__name__, "detail": str(cause)[:500]},
+    )
 
 
 def deadline_finding(alias: str, check: str, deadline: float) -> Finding:
@@ -103,7 +119,10 @@ def migration_findings(alias: str) -> list[Finding]:
         with dbguard.guarded(alias, timeout=conf.get().statement_timeout):
             recorded = ledger.read_recorded(alias)
             if ledger.LEDGER_MIGRATION in recorded and ledger.ledger_expected(alias):
-                rows = ledger.read_ledger(alias)
+                try:
+                    rows = ledger.read_ledger(alias)
+                except (TypeError, ValueError) as exc:  # a value no converter can read
+                    findings.append(_ledger_unreadable(alias, exc))
     except DatabaseError as exc:
         kind = dbguard.classify(exc)
         if recorded is None and kind is dbguard.Failure.MISSING_TABLE:
@@ -112,13 +131,35 @@ def migration_findings(alias: str) -> list[Finding]:
             return [failure_finding(alias, "migrations", exc)]
         elif kind is dbguard.Failure.TIMEOUT:  # locked: unknown, and unknown is critical
             findings.append(failure_finding(alias, "migrations", exc))
+        elif kind is dbguard.Failure.MISSING_TABLE:
+            findings.append(_ledger_missing(alias))
         else:
             findings.append(_ledger_unreadable(alias, exc))
-    findings += integrity.evaluate(
-        alias=alias, facts=facts, recorded=recorded, ledger=rows,
-        include_app=_include_app(alias),
-    )
+    except RouterError as exc:
+        return [router_finding(alias, exc)]
+    try:
+        findings += integrity.evaluate(
+            alias=alias, facts=facts, recorded=recorded, ledger=rows,
+            include_app=_include_app(alias),
+        )
+    except RouterError as exc:
+        return [router_finding(alias, exc)]
     return findings
+
+
+def _ledger_missing(alias: str) -> Finding:
+    # The ledger's migration is recorded, so `migrate health_deep` alone applies nothing:
+    # forget the record without touching the schema, then apply it again (which also adopts
+    # every applied migration's fingerprint as the new baseline).
+    return Finding(
+        id="health_deep.W108",
+        alias=alias,
+        object="health_deep_ledger",
+        message=f"The migration ledger table is missing on '{alias}', although its migration "
+        "is recorded as applied, so edited migrations cannot be detected.",
+        hint=f"Recreate it: `manage.py migrate health_deep zero --fake --database {alias}`, then "
+        f"`manage.py migrate health_deep --database {alias}`.",
+    )
 
 
 def _ledger_unreadable(alias: str, exc: BaseException) -> Finding:
@@ -128,7 +169,8 @@ def _ledger_unreadable(alias: str, exc: BaseException) -> Finding:
         object="health_deep_ledger",
         message=f"The migration ledger on '{alias}' could not be read, so edited migrations "
         "cannot be detected.",
-        hint="Run `manage.py migrate health_deep` and check the table's permissions.",
+        hint="Check the table's permissions and column types against "
+        "`manage.py sqlmigrate health_deep 0001`.",
         details={"error": type(exc).__name__, "detail": str(exc)[:500]},
     )
 
@@ -199,9 +241,14 @@ def schema_findings(alias: str) -> list[Finding]:
         tables = expected_schema(alias)
     except DatabaseError as exc:  # MySQL asks the server's version to state column types
         return [failure_finding(alias, "schema", exc)]
+    except RouterError as exc:
+        return [router_finding(alias, exc)]
     except Exception as exc:  # a model that cannot describe itself must not become a 500
         logger.exception("health_deep could not compute the expected schema")
-        return [_broken_code(alias, exc)]
+        return [Finding(id="health_deep.E004", alias=alias, object="models",
+                        message="The schema the models need could not be worked out.",
+                        hint="Run `manage.py check` to see the error; it is logged too.",
+                        details={"error": type(exc).__name__, "detail": str(exc)[:500]})]
     try:
         with dbguard.guarded(alias, timeout=conf.get().statement_timeout) as cursor:
             live = catalog.read(cursor, vendor=vendor, expected=tables)

@@ -8,6 +8,7 @@ Findings that need a database are tagged ``Tags.database``, so they run only wit
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -16,6 +17,8 @@ from django.core import checks
 
 from health_deep import conf, runner
 from health_deep.findings import REGISTRY, Finding, Severity
+
+logger = logging.getLogger("health_deep")
 
 
 def as_message(finding: Finding) -> checks.CheckMessage:
@@ -60,7 +63,19 @@ def check_smoke_registrations(app_configs: Any = None, **kwargs: Any) -> list[ch
 def check_migrations(
     app_configs: Any = None, databases: Sequence[str] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    """Migration integrity for each database Django asks about."""
+    """Migration integrity for each database Django asks about. Never raises: ``migrate``
+    runs this check, and a bug here must not stop the command that fixes the schema."""
+    try:
+        return _database_messages(databases)
+    except Exception as exc:
+        logger.exception("health_deep's database system checks failed")
+        return [checks.Warning(f"health_deep's checks failed unexpectedly ({type(exc).__name__}: "
+                               f"{str(exc)[:200]}).", id="health_deep.E004",
+                               hint="Run `manage.py health_deep` for the findings; the "
+                               "traceback is in the log.")]
+
+
+def _database_messages(databases: Sequence[str] | None) -> list[checks.CheckMessage]:
     chosen = set(runner.aliases())
     findings: list[Finding] = []
     for alias in databases or ():

@@ -15,7 +15,7 @@ from health_deep.history.graph import CodeFacts, Key
 class LedgerRow:
     """One row of the fingerprint ledger, as read from the database."""
 
-    fingerprint: str
+    fingerprint: str | None  # None when the stored value is not text (a damaged row)
     source: str
     recorded_at: datetime.datetime | None = None
     recorded_by: str = ""
@@ -90,13 +90,16 @@ def _edited(
     unverified: list[str] = []
     old_algorithm: list[str] = []
     adopted: list[str] = []
+    damaged: list[str] = []
     for key in sorted(recorded & facts.fingerprints.keys()):
         row = ledger.get(key)
         if row is None:
             unverified.append(_name(key))
             continue
         current = facts.fingerprints[key]
-        if not row.fingerprint.startswith(f"{ALGORITHM}:"):
+        if row.fingerprint is None:
+            damaged.append(_name(key))
+        elif not row.fingerprint.startswith(f"{ALGORITHM}:"):
             old_algorithm.append(_name(key))
         elif row.fingerprint != current:
             findings.append(_edited_finding(alias, key, row, current))
@@ -110,6 +113,12 @@ def _edited(
                                "to them cannot be detected.",
                                f"Run `manage.py migrate --database {alias}` once (it applies "
                                "nothing new) to record their fingerprints."))
+    if damaged:
+        findings.append(_group("health_deep.W110", alias, damaged,
+                               "ledger row(s) hold no readable fingerprint (not text, or "
+                               "NULL), so an edit to their migration(s) cannot be detected.",
+                               f"The next `manage.py migrate --database {alias}` records them "
+                               "again as a baseline."))
     if old_algorithm:
         findings.append(_group("health_deep.I107", alias, old_algorithm,
                                f"fingerprint(s) were recorded by an older algorithm than "

@@ -9,10 +9,11 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from health_deep import routing
 from health_deep.history import graph
 from health_deep.history.fingerprint import ALGORITHM
 from health_deep.history.graph import Key
@@ -34,15 +35,15 @@ def read_ledger(alias: str) -> dict[Key, LedgerRow]:
         "app", "name", "fingerprint", "source", "recorded_at", "recorded_by", "reason"
     )
     return {
-        (app, name): LedgerRow(fingerprint=fp, source=source, recorded_at=at, recorded_by=by,
-                               reason=reason)
+        (app, name): LedgerRow(fingerprint=fp if isinstance(fp, str) else None, source=source,
+                               recorded_at=at, recorded_by=by, reason=reason)
         for app, name, fp, source, at, by, reason in rows
     }
 
 
 def ledger_expected(alias: str) -> bool:
     """Whether routers put the ledger table on ``alias``."""
-    return bool(router.allow_migrate_model(alias, LedgerEntry))
+    return bool(routing.ask("allow_migrate_model", alias, LedgerEntry))
 
 
 def _ledger_ready(alias: str) -> bool:
@@ -79,8 +80,10 @@ def record_after_migrate(*, using: str, plan: Any = None, **kwargs: Any) -> None
         recorded = read_recorded(using)
         known = {(a, n): fp for a, n, fp in entries.values_list("app", "name", "fingerprint")}
         # Rows of an older algorithm cannot be compared: record them again as a baseline.
+        # So are damaged rows (a fingerprint that is not text): nothing to compare them with.
         stale = {k for k, fp in known.items()
-                 if not fp.startswith(f"{ALGORITHM}:") and k in facts.fingerprints}
+                 if not (isinstance(fp, str) and fp.startswith(f"{ALGORITHM}:"))
+                 and k in facts.fingerprints}
         _delete(entries, stale)
         entries.bulk_create(
             LedgerEntry(app=key[0], name=key[1], fingerprint=facts.fingerprints[key],

@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
-from django.db import connections, router
+from django.db import connections
 from django.db.models import CheckConstraint, Index, Model, UniqueConstraint
 from django.db.models.fields import AutoFieldMixin
 
+from health_deep import routing
 from health_deep.schema.model import ExpectedColumn, ExpectedConstraint, ExpectedTable
 
 
@@ -44,8 +45,8 @@ def _lives_on(model: type[Model], alias: str, connection: Any) -> bool:
     if not all(getattr(connection.features, feat, False) for feat in opts.required_db_features):
         return False
     if opts.managed:
-        return bool(router.allow_migrate_model(alias, model))
-    return router.db_for_read(model) == alias
+        return bool(routing.ask("allow_migrate_model", alias, model))
+    return bool(routing.ask("db_for_read", model) == alias)
 
 
 def _split_schema(db_table: str) -> tuple[str | None, str]:

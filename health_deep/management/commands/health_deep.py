@@ -12,6 +12,7 @@ run (bad arguments or settings).
 from __future__ import annotations
 
 import json
+import logging
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from django.core.management.base import BaseCommand, CommandError
 from health_deep import conf, runner
 from health_deep.findings import Finding, Severity, status_of
 from health_deep.history import ledger, lockfile
+
+logger = logging.getLogger("health_deep")
 
 EXIT_OK, EXIT_CRITICAL, EXIT_USAGE = 0, 1, 2
 CHECKS = ("migrations", "schema", "smoke")
@@ -72,13 +75,12 @@ class Command(BaseCommand):
         if options.get("action") == "lock":
             raise SystemExit(run_lock(self, options))
         options["checks"] = options.get("checks") or CHECKS
-        findings: list[Finding] = []
-        if "migrations" in options["checks"]:
-            findings += runner.migrations(options.get("databases"))
-        if "schema" in options["checks"]:
-            findings += runner.schema(options.get("databases"))
-        if "smoke" in options["checks"]:
-            findings += runner.smoke_findings()
+        try:
+            findings = _run_checks(options)
+        except Exception as exc:  # a bug in health_deep itself: "could not run", not a 1
+            logger.exception("health_deep's checks failed")
+            raise CommandError(f"The checks could not run: {type(exc).__name__}: {exc}",
+                               returncode=EXIT_USAGE) from exc
         if options["format"] == "json":
             self.stdout.write(json.dumps(
                 {"status": status_of(findings), "findings": [f.as_dict() for f in findings]},
@@ -118,6 +120,17 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Accepted {app}.{name} on '{options['database']}' as {entry.fingerprint} "
             f"(by {entry.recorded_by} at {entry.recorded_at.isoformat()})."))
+
+
+def _run_checks(options: dict[str, Any]) -> list[Finding]:
+    findings: list[Finding] = []
+    if "migrations" in options["checks"]:
+        findings += runner.migrations(options.get("databases"))
+    if "schema" in options["checks"]:
+        findings += runner.schema(options.get("databases"))
+    if "smoke" in options["checks"]:
+        findings += runner.smoke_findings()
+    return findings
 
 
 def run_lock(command: BaseCommand, options: dict[str, Any]) -> int:
