@@ -83,6 +83,7 @@ REGISTRY: dict[str, Kind] = _registry(
     ("W216", "constraint the model does not know can reject writes"),
     ("W217", "constraint or index is not validated"),
     ("W218", "MySQL/MariaDB sql_mode is not strict: values that do not fit are cut silently"),
+    ("W219", "table or column of an unmanaged model is missing"),
     ("I220", "extra nullable or defaulted column"),
     ("I221", "tables that no installed model knows"),
     ("I222", "index the model does not know"),

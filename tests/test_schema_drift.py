@@ -169,11 +169,36 @@ def test_E202_missing_column() -> None:
 
 
 @pytest.mark.django_db
-def test_E202_missing_column_of_unmanaged_model_over_a_view() -> None:
+def test_W219_missing_column_of_unmanaged_model_over_a_view() -> None:
     sql("DROP VIEW zoo_active_animals",
         "CREATE VIEW zoo_active_animals AS SELECT a.id, a.name FROM zoo_animals_custom a")
 
-    one("health_deep.E202", "zoo_active_animals.habitat_code")
+    finding = one("health_deep.W219", "zoo_active_animals.habitat_code")
+
+    assert finding.severity is Severity.WARNING
+
+
+@pytest.mark.django_db
+def test_W219_unmanaged_view_absent_is_a_warning_not_a_critical() -> None:
+    # A framework that creates its view on one vendor only, and reads it only there.
+    sql("DROP VIEW zoo_active_animals")
+
+    finding = one("health_deep.W219", "zoo_active_animals")
+
+    assert finding.severity is Severity.WARNING
+    assert "E301" in finding.hint
+
+
+@pytest.mark.django_db
+def test_an_endpoint_reading_an_absent_unmanaged_view_still_fails_critically() -> None:
+    from django.test.utils import override_settings
+
+    sql("DROP VIEW zoo_active_animals")
+    with override_settings(ROOT_URLCONF="tests.urls_unmanaged"):
+        failed = [f for f in runner.smoke_findings() if f.id == "health_deep.E301"]
+
+    assert len(failed) == 1
+    assert failed[0].endpoints == ("/animals/ (active-animals)",)
 
 
 @pytest.mark.django_db

@@ -6,7 +6,8 @@ critical  a table or column is missing; a column type cannot round-trip the fiel
           is narrower than the field; the column is NOT NULL where the model allows NULL; an
           extra NOT NULL column without a default (every INSERT fails); uniqueness the model
           relies on is only backed by an INVALID index; db_default missing on a NOT NULL column.
-warning   a wider or differently spelled but compatible type; a nullable column where the model
+warning   a table or column an unmanaged model reads is missing (Django does not own it, and
+          only a failing smoke query shows that the code really reads it); a wider or differently spelled but compatible type; a nullable column where the model
           is not; a missing index, unique, foreign key or check; a constraint the model does
           not know that can reject writes; a constraint or index not validated.
 info      an extra nullable column or an extra index (normal in expand/contract deploys);
@@ -44,6 +45,10 @@ def compare(*, alias: str, expected: Iterable[ExpectedTable], catalog: Catalog,
         key = f"{table.schema}.{table.name}" if table.schema else catalog.key(table.name)
         known.add(key)
         actual = catalog.tables.get(key)
+        if actual is None and not table.managed:
+            findings.append(_unmanaged_missing(alias, table, table.name,
+                                               f"Table or view {table.name}"))
+            continue
         if actual is None:
             findings.append(_finding("health_deep.E201", alias, table, table.name,
                                      f"Table {table.name} ({table.model}) does not exist.",
@@ -76,6 +81,20 @@ def _finding(fid: str, alias: str, table: ExpectedTable, obj: str, message: str,
                    details={"model": table.model, **details})
 
 
+def _unmanaged_missing(alias: str, table: ExpectedTable, obj: str, what: str) -> Finding:
+    # Django does not own an unmanaged table, and whether the code reads it is not known from
+    # the schema (a framework may read a view-backed model on one vendor only): a warning,
+    # and the smoke query of an endpoint that reads it fails critically (E301) if it is used.
+    return Finding(
+        id="health_deep.W219", alias=alias, object=obj,
+        message=f"{what} of the unmanaged model {table.model} does not exist on '{alias}'.",
+        hint="Django does not create unmanaged tables: whatever made it (a RunSQL, another "
+        "tool) has not run here. If an endpoint reads this model, its smoke query fails "
+        "(health_deep.E301); if nothing reads it on this database, route the model elsewhere "
+        "or add its app to HEALTH_DEEP['IGNORE_APPS'].",
+        details={"model": table.model, "expected": obj, "actual": None})
+
+
 class _TableCheck:
     """The rules for one table that exists."""
 
@@ -96,7 +115,10 @@ class _TableCheck:
             where = f"{self.table.name}.{column.name}"
             if have is None and self.vendor == "sqlite" and column.name.lower() in _ROWID:
                 continue  # every SQLite rowid table has it, listed or not
-            if have is None:
+            if have is None and not self.table.managed:
+                self.findings.append(_unmanaged_missing(self.alias, self.table, where,
+                                                        f"Column {where}"))
+            elif have is None:
                 self.add("health_deep.E202", where,
                          f"Column {where} ({column.field}) does not exist.",
                          expected=column.db_type, actual=None)
