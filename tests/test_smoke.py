@@ -273,3 +273,18 @@ def test_a_site_without_endpoints_reports_nothing(settings: object) -> None:
     memo.reset()
 
     assert runner.smoke_findings() == []
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="tests.urls_overridden")
+def test_an_overridden_get_queryset_is_never_counted_as_covered(library: None) -> None:
+    assert Client(raise_request_exception=False).get("/notes/").status_code == 500  # really broken
+
+    endpoints = by_name()
+    coverage = next(f for f in runner.smoke_findings() if f.id == "health_deep.I305")
+
+    assert {e.source for e in endpoints.values()} == {"base queryset"}  # type: ignore[attr-defined]
+    assert not any(e.covered for e in endpoints.values())  # type: ignore[attr-defined]
+    assert coverage.message.startswith("0 of 2 endpoint(s) covered by 1 smoke query(ies); "
+                                       "2 only by their base queryset")
+    assert coverage.details["covered"] == []

@@ -68,15 +68,18 @@ def smoke_findings() -> list[Finding]:
 
 
 def _coverage(endpoints: list[Endpoint], queries: list[execution.Query]) -> Finding:
-    covered = [e.label for e in endpoints if e.query is not None]
+    covered = [e.label for e in endpoints if e.covered]
+    base_only = [{"endpoint": e.label, "view": e.view, "reason": e.reason}
+                 for e in endpoints if e.query is not None and not e.covered]
     missing = [{"endpoint": e.label, "view": e.view, "reason": e.reason}
                for e in endpoints if e.query is None]
     return Finding(
         id="health_deep.I305", alias="", object=f"{len(endpoints)} endpoint(s)",
         message=f"{len(covered)} of {len(endpoints)} endpoint(s) covered by {len(queries)} "
-        f"smoke query(ies); {len(missing)} not covered.",
+        f"smoke query(ies); {len(base_only)} only by their base queryset (their own "
+        f"get_queryset() runs something else); {len(missing)} not covered.",
         hint="Cover the others with @smoke_query on the view or HEALTH_DEEP['SMOKE_QUERIES'].",
-        details={"covered": covered, "not_covered": missing})
+        details={"covered": covered, "base_queryset_only": base_only, "not_covered": missing})
 
 
 def smoke_problems() -> list[str]:

@@ -23,6 +23,11 @@ _PLAIN_GET_QUERYSET = {
 }
 
 
+# The view has a queryset or model, but its own get_queryset() decides what it runs: the
+# base query is still worth running (it reads the table), but the endpoint is not covered.
+BASE_ONLY = "base queryset"
+
+
 @dataclasses.dataclass(frozen=True)
 class Endpoint:
     """One URL pattern and what health_deep can run for it."""
@@ -31,9 +36,14 @@ class Endpoint:
     name: str | None  # "integrations:integration-detail"
     view: str  # dotted path of the view class or function
     query: Callable[[], Any] | None = dataclasses.field(default=None, compare=False)
-    source: str = ""  # "queryset", "model", "registered"
+    source: str = ""  # "queryset", "model", "registered", or BASE_ONLY
     reason: str = ""  # why there is no query, when there is none
     namespace: str = ""  # "admin", "api:v2", ...
+
+    @property
+    def covered(self) -> bool:
+        """Whether the query run for this endpoint is the one the endpoint itself runs."""
+        return self.query is not None and self.source != BASE_ONLY
 
     @property
     def label(self) -> str:
@@ -87,11 +97,20 @@ def _endpoint(route: str, name: str | None, pattern: URLPattern,
         return Endpoint(route, name, view, reason="function view: register a smoke query")
     queryset = initkwargs.get("queryset", getattr(cls, "queryset", None))
     model = initkwargs.get("model", getattr(cls, "model", None))
+    overridden = _dotted(getattr(cls, "get_queryset", None)) not in (*_PLAIN_GET_QUERYSET, "None")
+    base = None
     if queryset is not None and hasattr(queryset, "all"):
-        return Endpoint(route, name, view, query=queryset.all, source="queryset")
-    if model is not None and hasattr(model, "_default_manager"):
-        return Endpoint(route, name, view, query=model._default_manager.all, source="model")
-    if _dotted(getattr(cls, "get_queryset", None)) not in (*_PLAIN_GET_QUERYSET, "None"):
+        base = Endpoint(route, name, view, query=queryset.all, source="queryset")
+    elif model is not None and hasattr(model, "_default_manager"):
+        base = Endpoint(route, name, view, query=model._default_manager.all, source="model")
+    if base is not None and overridden:
+        return dataclasses.replace(
+            base, source=BASE_ONLY,
+            reason="get_queryset() is overridden: only the base queryset runs; register a "
+            "smoke query for what the view really runs")
+    if base is not None:
+        return base
+    if overridden:
         return Endpoint(route, name, view,
                         reason="queryset built by get_queryset() from the request: register "
                         "a smoke query")
