@@ -414,11 +414,14 @@ def test_W215_missing_check_constraint() -> None:
     one("health_deep.W215", "zoo_animals_custom.zoo_count_gte_0")
 
 
-@only_pg
+@pytest.mark.skipif(MY, reason="MySQL's positive fields are UNSIGNED: the type refuses negatives")
 @pytest.mark.django_db
 def test_W215_missing_implicit_check_of_a_positive_field() -> None:
-    name = pg_constraint("zoo_animals_custom", "c", "legs")
-    sql(f'ALTER TABLE "zoo_animals_custom" DROP CONSTRAINT "{name}"')
+    if PG:
+        name = pg_constraint("zoo_animals_custom", "c", "legs")
+        sql(f'ALTER TABLE "zoo_animals_custom" DROP CONSTRAINT "{name}"')
+    else:  # SQLite: the table rebuilt without the column's own CHECK
+        rebuild("zoo_animals_custom", r' CHECK \("legs" >= 0\)', "")
 
     one("health_deep.W215", "zoo_animals_custom.legs")
 
@@ -588,3 +591,20 @@ def test_system_check_reports_drift_as_a_warning(renamed_column: None) -> None:
 
     assert "(health_deep.E202) Column testapp_integration.base_url" in err.getvalue()
     assert "WARNINGS" in err.getvalue()
+
+
+@pytest.mark.parametrize(("create", "columns"), [
+    ('CREATE TABLE "t" ("id" integer, "n" integer unsigned NOT NULL CHECK ("n" >= 0))', ["n"]),
+    ('CREATE TABLE "t" ("a, b" integer CHECK ("a, b" >= 0), c text DEFAULT \'x,(\')',
+     ["a, b"]),
+    ('CREATE TABLE t (m text CHECK ((JSON_VALID("m") OR "m" IS NULL)), '
+     'CONSTRAINT "named" CHECK ("m" <> \'\'))', ["m"]),
+    ("CREATE TABLE t (id integer, CHECK (id > 0))", []),  # table-level: not a column's own
+    ("CREATE TABLE t ([odd name] int CHECK ([odd name] > 0), `q` int CHECK (`q` < 9))",
+     ["odd name", "q"]),
+])
+def test_sqlite_column_checks_are_read_from_the_create_text(create: str,
+                                                            columns: list[str]) -> None:
+    from health_deep.schema.catalog_sqlite import column_checks
+
+    assert column_checks(create) == columns

@@ -119,3 +119,33 @@ def test_locked_tables_do_not_make_the_checks_hang() -> None:
     assert schema == []  # information_schema answers while the table is locked
     assert [f.id for f in migrations] == ["health_deep.E003"]
     assert elapsed < 3
+
+
+def _renamed_positive_field(check_name: str, clause: str) -> list:
+    from health_deep.schema import catalog_mysql, compare
+    from health_deep.schema.model import ExpectedColumn, ExpectedTable
+
+    rows = (("table", "shop_item", "BASE TABLE", None, None, None, None, None),
+            ("column", "shop_item", "id", "int(11)", "NO", "0", "1", 1),
+            ("column", "shop_item", "stock", "int(10) unsigned", "NO", "0", "0", 2),
+            ("index", "shop_item", "PRIMARY", "id", "1", None, None, 1),
+            ("check", "shop_item", check_name, clause, "1", None, None, None),
+            ("mode", None, "STRICT_TRANS_TABLES", None, None, None, None, None))
+    expected = ExpectedTable(name="shop_item", model="shop.Item", managed=True, columns=(
+        ExpectedColumn("id", "shop.Item.id", "integer AUTO_INCREMENT", False, primary_key=True,
+                       auto=True),
+        ExpectedColumn("stock", "shop.Item.stock", "integer UNSIGNED", False, check=True)))
+    return compare.compare(alias="default", expected=[expected],
+                           catalog=catalog_mysql.shape(rows))
+
+
+def test_a_column_check_is_judged_by_its_clause_not_its_name() -> None:
+    # MariaDB: created on `quantity`, renamed to `stock` by a later migration; the CHECK keeps
+    # the name `quantity` and its clause follows the column.
+    assert _renamed_positive_field("quantity", "`stock` >= 0") == []
+
+
+def test_a_column_check_on_a_column_the_model_lacks_is_still_reported() -> None:
+    found = _renamed_positive_field("stock", "`stock` >= 0 and `gone` > 1")
+
+    assert [f.id for f in found] == ["health_deep.W216"]

@@ -132,12 +132,15 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
                 name=have.name, type="json", nullable=have.nullable,
                 has_default=have.has_default, generated=have.generated)
             continue
+        # Judged by what it enforces: MariaDB names a column-level CHECK after the column it
+        # was created on, and keeps that name when the column is renamed (the clause follows).
         named = tuple(dict.fromkeys(m.replace("``", "`") for m in _IDENT.findall(clause)))
         constraints.setdefault(table, []).append(Constraint(
-            name=name, kind="check", columns=(name,) if column_level else named))
+            name=name, kind="check", columns=named or ((name,) if column_level else ())))
     tables = {
         name.lower(): Table(name=name, kind=kind, columns=columns.get(name, {}),
                             constraints=tuple(constraints.get(name, ())))
         for name, kind in kinds.items()
     }
-    return Catalog(vendor="mysql", tables=tables, case_insensitive=True, truncates=not strict)
+    return Catalog(vendor="mysql", tables=tables, case_insensitive=True, truncates=not strict,
+                   enforces_unsigned=True)

@@ -4,8 +4,9 @@ Virtual tables (FTS5 and the like, which some apps put under a managed model) ar
 their columns have no types and their ``rowid`` is implicit, so only their columns' presence
 is judged, and their shadow tables are not reported as strays.
 
-SQLite keeps no catalog of CHECK constraint names, so they are read from each table's
-``CREATE TABLE`` text; everything else comes from ``pragma_table_xinfo``,
+SQLite keeps no catalog of CHECK constraints, so they are read from each table's
+``CREATE TABLE`` text: named ones (``CONSTRAINT "name" CHECK (...)``) by name, and a column's
+own unnamed ``CHECK`` (a positive integer field's ``CHECK ("col" >= 0)``) by its column; everything else comes from ``pragma_table_xinfo``,
 ``pragma_index_list``/``pragma_index_info`` and ``pragma_foreign_key_list``.
 """
 
@@ -40,6 +41,48 @@ _NAMED = re.compile(
     r"""CONSTRAINT\s+(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|(\w+))\s+(CHECK|UNIQUE)\b""",
     re.IGNORECASE,
 )
+
+
+_COLUMN_CHECK = re.compile(r"\bCHECK\s*\(", re.IGNORECASE)
+_TABLE_CONSTRAINT = re.compile(r"\s*(CONSTRAINT|CHECK|UNIQUE|PRIMARY|FOREIGN)\b", re.IGNORECASE)
+_LEADING_NAME = re.compile(r"""\s*(?:"((?:[^"]|"")+)"|`([^`]+)`|\[([^\]]+)\]|(\w+))""")
+
+
+def _definitions(create: str) -> list[str]:
+    """The top-level, comma-separated items between the outer parentheses of a CREATE TABLE."""
+    start = create.find("(")
+    items: list[str] = []
+    depth, quote, current = 0, "", []
+    for char in create[start + 1:] if start >= 0 else "":
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'`[":
+            quote = "]" if char == "[" else char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    items.append("".join(current))
+    return items
+
+
+def column_checks(create: str) -> list[str]:
+    """Columns whose own definition carries an unnamed CHECK, in table order."""
+    columns: list[str] = []
+    for item in _definitions(create):
+        if _TABLE_CONSTRAINT.match(item) or not _COLUMN_CHECK.search(item):
+            continue
+        name = _LEADING_NAME.match(item)
+        if name is not None:
+            columns.append(next(g for g in name.groups() if g).replace('""', '"'))
+    return columns
 
 
 # Tables a virtual table keeps its data in (FTS3/4/5, R*Tree): part of it, not strays.
@@ -110,6 +153,9 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
             name = next(g for g in match.groups()[:4] if g)
             kind = "check" if match.group(5).upper() == "CHECK" else "unique"
             constraints.setdefault(key, []).append(Constraint(name, kind))
+        for column in column_checks(text):
+            constraints.setdefault(key, []).append(
+                Constraint(f"CHECK({column})", "check", (column,)))
     shadows = _shadow_tables(kinds)
     tables = {
         key: Table(name=key, kind=kinds[key], columns=columns.get(key, {}),

@@ -244,8 +244,7 @@ class _Constraints:
                                "scan the table.", expected="index", actual=None)
         if column.fk:
             self.foreign_key(column, where, col)
-        if column.check and self.check.vendor in ("postgresql", "mysql") and \
-                not self.type_refuses_negatives(col):
+        if column.check and not self.type_refuses_negatives(col):
             found = self.explain(c for c in self.actual if c.kind == "check" and
                                  self.cols(c) == (col,))
             if not found:
@@ -256,7 +255,8 @@ class _Constraints:
     def type_refuses_negatives(self, col: str | None) -> bool:
         # MySQL's positive fields are UNSIGNED, which refuses negatives without their CHECK
         # (an AlterField there restates the column with MODIFY and drops that CHECK).
-        return "unsigned" in self.check.actual.columns[col or ""].type.lower()
+        return self.check.catalog.enforces_unsigned and \
+            "unsigned" in self.check.actual.columns[col or ""].type.lower()
 
     def foreign_key(self, column: ExpectedColumn, where: str, col: str | None) -> None:
         assert column.fk is not None
