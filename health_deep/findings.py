@@ -83,11 +83,12 @@ REGISTRY: dict[str, Kind] = _registry(
     ("W216", "constraint the model does not know can reject writes"),
     ("W217", "constraint or index is not validated"),
     ("W218", "MySQL/MariaDB sql_mode is not strict: values that do not fit are cut silently"),
-    ("W219", "table or column of an unmanaged model is missing"),
+    ("W219", "column of an unmanaged model's table or view is missing"),
     ("I220", "extra nullable or defaulted column"),
     ("I221", "tables that no installed model knows"),
     ("I222", "index the model does not know"),
     ("I223", "schema check does not support this database backend"),
+    ("I224", "table or view of an unmanaged model does not exist"),
     # 3xx: smoke queries
     ("E301", "an endpoint's query fails"),
     ("E302", "an endpoint's query timed out or waited on a lock"),

@@ -179,13 +179,13 @@ def test_W219_missing_column_of_unmanaged_model_over_a_view() -> None:
 
 
 @pytest.mark.django_db
-def test_W219_unmanaged_view_absent_is_a_warning_not_a_critical() -> None:
+def test_I224_unmanaged_view_absent_is_info_not_a_critical() -> None:
     # A framework that creates its view on one vendor only, and reads it only there.
     sql("DROP VIEW zoo_active_animals")
 
-    finding = one("health_deep.W219", "zoo_active_animals")
+    finding = one("health_deep.I224", "zoo_active_animals")
 
-    assert finding.severity is Severity.WARNING
+    assert [f.id for f in drift() if f.severity > Severity.INFO] == []
     assert "E301" in finding.hint
 
 
@@ -593,6 +593,24 @@ def test_system_check_reports_drift_as_a_warning(renamed_column: None) -> None:
     assert "WARNINGS" in err.getvalue()
 
 
+@pytest.mark.django_db
+def test_a_declared_index_under_another_name_on_the_same_columns_is_there() -> None:
+    # index_together moved to Meta.indexes by SeparateDatabaseAndState keeps the old index.
+    sql('DROP INDEX "zoo_born_count_idx"' + (' ON "zoo_animals_custom"' if MY else ""),
+        'CREATE INDEX "zoo_animals_custom_born_count_0a1b2c3d" ON "zoo_animals_custom" '
+        '("born", "count")')
+
+    assert [f.id for f in drift() if f.severity > Severity.INFO] == []
+
+
+@pytest.mark.django_db
+def test_W212_a_declared_index_is_missing_when_no_index_has_its_columns() -> None:
+    sql('DROP INDEX "zoo_born_count_idx"' + (' ON "zoo_animals_custom"' if MY else ""),
+        'CREATE INDEX "zoo_animals_custom_count_born" ON "zoo_animals_custom" ("count", "born")')
+
+    one("health_deep.W212", "zoo_animals_custom.zoo_born_count_idx")
+
+
 @pytest.mark.parametrize(("create", "columns"), [
     ('CREATE TABLE "t" ("id" integer, "n" integer unsigned NOT NULL CHECK ("n" >= 0))', ["n"]),
     ('CREATE TABLE "t" ("a, b" integer CHECK ("a, b" >= 0), c text DEFAULT \'x,(\')',
@@ -608,3 +626,19 @@ def test_sqlite_column_checks_are_read_from_the_create_text(create: str,
     from health_deep.schema.catalog_sqlite import column_checks
 
     assert column_checks(create) == columns
+
+
+@pytest.mark.parametrize(("expected", "actual", "verdict"), [
+    # Django's AutoField -> BigAutoField leaves the FK columns pointing at it as they were.
+    ("bigint", "INTEGER", "same"),
+    ("integer", "bigint", "same"),
+    ("integer unsigned", "integer", "same"),
+    ("varchar(100)", "varchar(50)", "same"),  # SQLite enforces no length
+    ("datetime", "date", "compatible"),  # a converter reads the declared name
+    ("bool", "integer", "compatible"),
+    ("integer", "text", "incompatible"),
+])
+def test_sqlite_type_spellings(expected: str, actual: str, verdict: str) -> None:
+    from health_deep.schema.types import judge
+
+    assert judge(expected, actual, vendor="sqlite").value == verdict

@@ -6,12 +6,13 @@ critical  a table or column is missing; a column type cannot round-trip the fiel
           is narrower than the field; the column is NOT NULL where the model allows NULL; an
           extra NOT NULL column without a default (every INSERT fails); uniqueness the model
           relies on is only backed by an INVALID index; db_default missing on a NOT NULL column.
-warning   a table or column an unmanaged model reads is missing (Django does not own it, and
-          only a failing smoke query shows that the code really reads it); a wider or differently spelled but compatible type; a nullable column where the model
+warning   a column of an unmanaged model's table or view is missing; a wider or differently spelled but compatible type; a nullable column where the model
           is not; a missing index, unique, foreign key or check; a constraint the model does
           not know that can reject writes; a constraint or index not validated.
 info      an extra nullable column or an extra index (normal in expand/contract deploys);
-          tables no model knows (one finding per database).
+          tables no model knows (one finding per database); an unmanaged model's table or
+          view that does not exist at all (Django does not own it, frameworks create such
+          views on one vendor only, and an endpoint that reads it fails its smoke query).
 """
 
 from __future__ import annotations
@@ -46,8 +47,7 @@ def compare(*, alias: str, expected: Iterable[ExpectedTable], catalog: Catalog,
         known.add(key)
         actual = catalog.tables.get(key)
         if actual is None and not table.managed:
-            findings.append(_unmanaged_missing(alias, table, table.name,
-                                               f"Table or view {table.name}"))
+            findings.append(_unmanaged_absent(alias, table))
             continue
         if actual is None:
             findings.append(_finding("health_deep.E201", alias, table, table.name,
@@ -81,18 +81,30 @@ def _finding(fid: str, alias: str, table: ExpectedTable, obj: str, message: str,
                    details={"model": table.model, **details})
 
 
-def _unmanaged_missing(alias: str, table: ExpectedTable, obj: str, what: str) -> Finding:
+def _unmanaged_absent(alias: str, table: ExpectedTable) -> Finding:
     # Django does not own an unmanaged table, and whether the code reads it is not known from
-    # the schema (a framework may read a view-backed model on one vendor only): a warning,
-    # and the smoke query of an endpoint that reads it fails critically (E301) if it is used.
+    # the schema: frameworks create such views on one vendor only and read them only there
+    # (django-oscar's materialized view), or never as a table at all (django-pghistory's
+    # Events). An endpoint that does read it fails its smoke query critically (E301).
     return Finding(
-        id="health_deep.W219", alias=alias, object=obj,
-        message=f"{what} of the unmanaged model {table.model} does not exist on '{alias}'.",
-        hint="Django does not create unmanaged tables: whatever made it (a RunSQL, another "
-        "tool) has not run here. If an endpoint reads this model, its smoke query fails "
-        "(health_deep.E301); if nothing reads it on this database, route the model elsewhere "
-        "or add its app to HEALTH_DEEP['IGNORE_APPS'].",
-        details={"model": table.model, "expected": obj, "actual": None})
+        id="health_deep.I224", alias=alias, object=table.name,
+        message=f"Table or view {table.name} of the unmanaged model {table.model} does not "
+        f"exist on '{alias}'.",
+        hint="Django does not create unmanaged tables. If the code reads this model here, the "
+        "endpoints that do fail their smoke query (health_deep.E301); register a smoke query "
+        "for any that discovery does not cover.",
+        details={"model": table.model, "expected": table.name, "actual": None})
+
+
+def _unmanaged_column_missing(alias: str, table: ExpectedTable, where: str) -> Finding:
+    return Finding(
+        id="health_deep.W219", alias=alias, object=where,
+        message=f"Column {where} of the unmanaged model {table.model} does not exist on "
+        f"'{alias}': a query that selects the model fails.",
+        hint="Django does not manage this table or view: whatever created it (a RunSQL, "
+        "another tool) made it without this column. The endpoints that read the model fail "
+        "their smoke query (health_deep.E301).",
+        details={"model": table.model, "expected": where, "actual": None})
 
 
 class _TableCheck:
@@ -116,8 +128,7 @@ class _TableCheck:
             if have is None and self.vendor == "sqlite" and column.name.lower() in _ROWID:
                 continue  # every SQLite rowid table has it, listed or not
             if have is None and not self.table.managed:
-                self.findings.append(_unmanaged_missing(self.alias, self.table, where,
-                                                        f"Column {where}"))
+                self.findings.append(_unmanaged_column_missing(self.alias, self.table, where))
             elif have is None:
                 self.add("health_deep.E202", where,
                          f"Column {where} ({column.field}) does not exist.",
@@ -301,6 +312,12 @@ class _Constraints:
         kinds = {"index": ("index", "unique", "primary"), "check": ("check",),
                  "exclusion": ("exclusion",)}[kind]
         found = self.explain(self.named(name, kinds))
+        if kind == "index" and not found and columns:
+            # Judged by what it does: the index under another name (index_together moved to
+            # Meta.indexes with SeparateDatabaseAndState keeps the old index and its name).
+            wanted = self.folded(columns)
+            found = self.explain(c for c in self.actual if c.kind in kinds and not c.partial
+                                 and self.cols(c) == wanted)
         if kind == "check" and self.check.vendor != "postgresql" and not found:
             found = self.explain(self.named(name, ("check", "unique")))
         if not found:

@@ -211,6 +211,11 @@ _SQLITE_NUMBERS = {"INTEGER", "REAL", "NUMERIC"}
 def _judge_sqlite(expected: str, actual: str) -> Verdict:
     want, have = affinity(expected), affinity(actual)
     same_base = re.sub(r"\(.*\)", "", _fold(expected)) == re.sub(r"\(.*\)", "", _fold(actual))
+    if want == have == "INTEGER":
+        # integer, bigint, smallint, "integer unsigned": one storage class of up to 8 bytes,
+        # and no converter reads the declared name. Django itself leaves them mixed: an
+        # AutoField -> BigAutoField change keeps the foreign key columns that point at it.
+        return Verdict.SAME
     if want == have:
         return Verdict.SAME if same_base else Verdict.COMPATIBLE
     if want in _SQLITE_NUMBERS and have in _SQLITE_NUMBERS:

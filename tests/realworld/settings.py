@@ -1,11 +1,16 @@
-"""A site with 26 popular third-party apps (about 250 models), for the real-world scan."""
+"""A site with 56 popular third-party packages with models, for the real-world scan.
+
+The scan runs it in several site configurations, given by environment variables:
+``DEFAULT_AUTO_FIELD``, ``LANGUAGE_CODE`` and ``USE_TZ``.
+"""
 
 import os
 
 SECRET_KEY = "realworld-scan"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
-USE_TZ = True
+USE_TZ = os.environ.get("USE_TZ", "1") == "1"
+LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en-us")
 DEFAULT_AUTO_FIELD = os.environ.get("DEFAULT_AUTO_FIELD", "django.db.models.BigAutoField")
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",
                          "NAME": os.environ["REALWORLD_SQLITE"]}}
@@ -32,8 +37,47 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static", "rest_framework", "rest_framework.authtoken",
     "easy_thumbnails", "filer", "polymorphic", "mptt", "auditlog", "constance", "waffle",
     "silk", "djmoney", "cms", "menus", "treebeard", "sekizai",
+    # An e-commerce framework with forkable apps and translations of its own (django-oscar).
+    "oscar.config.Shop", "oscar.apps.analytics.apps.AnalyticsConfig",
+    "oscar.apps.checkout.apps.CheckoutConfig", "oscar.apps.address.apps.AddressConfig",
+    "oscar.apps.shipping.apps.ShippingConfig", "oscar.apps.catalogue.apps.CatalogueConfig",
+    "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
+    "oscar.apps.communication.apps.CommunicationConfig",
+    "oscar.apps.partner.apps.PartnerConfig", "oscar.apps.basket.apps.BasketConfig",
+    "oscar.apps.payment.apps.PaymentConfig", "oscar.apps.offer.apps.OfferConfig",
+    "oscar.apps.order.apps.OrderConfig", "oscar.apps.customer.apps.CustomerConfig",
+    "oscar.apps.search.apps.SearchConfig", "oscar.apps.voucher.apps.VoucherConfig",
+    "oscar.apps.wishlists.apps.WishlistsConfig", "oscar.apps.dashboard.apps.DashboardConfig",
+    "oscar.apps.dashboard.reports.apps.ReportsDashboardConfig",
+    "oscar.apps.dashboard.users.apps.UsersDashboardConfig",
+    "oscar.apps.dashboard.orders.apps.OrdersDashboardConfig",
+    "oscar.apps.dashboard.catalogue.apps.CatalogueDashboardConfig",
+    "oscar.apps.dashboard.offers.apps.OffersDashboardConfig",
+    "oscar.apps.dashboard.partners.apps.PartnersDashboardConfig",
+    "oscar.apps.dashboard.pages.apps.PagesDashboardConfig",
+    "oscar.apps.dashboard.ranges.apps.RangesDashboardConfig",
+    "oscar.apps.dashboard.reviews.apps.ReviewsDashboardConfig",
+    "oscar.apps.dashboard.vouchers.apps.VouchersDashboardConfig",
+    "oscar.apps.dashboard.communications.apps.CommunicationsDashboardConfig",
+    "oscar.apps.dashboard.shipping.apps.ShippingDashboardConfig",
+    "widget_tweaks", "haystack", "django_tables2",
+    "post_office", "actstream", "django_comments", "django_comments_xtd",
+    "organizations", "invitations", "user_sessions", "django_q", "robots", "flags", "watson",
+    "easyaudit", "push_notifications", "captcha", "dynamic_preferences",
+    "dynamic_preferences.users", "admin_interface", "colorfield",
+    "rest_framework_simplejwt.token_blacklist", "knox", "rest_framework_api_key",
+    "social_django", "two_factor", "pgtrigger", "pghistory", "django_rest_passwordreset",
+    "django_otp_webauthn", "cookie_consent", "impersonate", "schedule", "sortedm2m",
+    "photologue",
     "health_check", "health_deep",
 ]
+HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
+Q_CLUSTER = {"name": "realworld", "orm": "default"}
+COMMENTS_APP = "django_comments_xtd"
+COMMENTS_XTD_SALT = b"realworld-scan"
+OTP_WEBAUTHN_RP_ID = "localhost"
+OTP_WEBAUTHN_RP_NAME = "realworld"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = ["https://localhost"]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -55,6 +99,8 @@ TEMPLATES = [{
         "cms.context_processors.cms_settings",
     ]},
 }]
-LANGUAGES = [("en", "English")]
+LANGUAGES = [("en", "English"), ("de", "German"), ("fr", "French"), ("ja", "Japanese")]
 CMS_TEMPLATES = [("base.html", "Base")]
 SILENCED_SYSTEM_CHECKS = ["*"]  # third-party configuration advice is not what we test
+
+from oscar.defaults import *  # noqa: E402, F403  (Oscar reads its settings at import time)
