@@ -37,6 +37,15 @@ class Config:
     deadline: float = 0.9
     cache_alias: str | None = None
     warm_up: bool = False
+    max_age: float | None = None  # None: see stale_limit
+
+    @property
+    def stale_limit(self) -> float:
+        """How old a served result may be before the answer is "unknown" (E003) instead.
+        By default three TTLs, and never less than three deadlines."""
+        if self.max_age is not None:
+            return self.max_age
+        return max(3 * self.cache_ttl, 3 * self.deadline)
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:
@@ -68,6 +77,16 @@ def _positive_seconds(value: Any) -> float:
 
 def _seconds_or_zero(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+        raise ValueError
+    return float(value)
+
+
+def _optional_seconds(value: Any) -> float | None:
+    return None if value is None else _positive_seconds_long(value)
+
+
+def _positive_seconds_long(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
         raise ValueError
     return float(value)
 
@@ -121,6 +140,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "DEADLINE": ("deadline", _positive_seconds, "seconds, >0 and <=60"),
     "CACHE_ALIAS": ("cache_alias", _cache_alias, "None or a name in settings.CACHES"),
     "WARM_UP": ("warm_up", _bool, "True or False"),
+    "MAX_AGE": ("max_age", _optional_seconds, "None or seconds, >0 and <=3600"),
 }
 
 

@@ -75,13 +75,14 @@ class ProbeCache:
 
     def _known(self, key: str, ttl: float) -> Answer | None:
         """Under the lock: a fresh result, or, while another probe waits for its evaluation,
-        the last one marked stale (so a slow database holds one server thread, not all)."""
+        the last one marked stale (so a slow database holds one server thread, not all) as
+        long as it is younger than the stale limit."""
         result = self._results.get(key)
         if result is None:
             return None
         if result.age() < ttl:
             return Answer(list(result.findings), result.age())
-        if key in self._inflight:
+        if key in self._inflight and result.age() < conf.get().stale_limit:
             return Answer(list(result.findings), result.age(), stale=True)
         return None
 
@@ -93,10 +94,11 @@ class ProbeCache:
             return self._known(key, ttl)
 
     def out_of_time(self, key: str, timed_out: Callable[[], list[Finding]]) -> Answer:
-        """For a probe at its deadline: the last result marked stale, or ``timed_out()``."""
+        """For a probe at its deadline: the last result marked stale, or ``timed_out()`` when
+        there is none or it is past the stale limit (unknown is not healthy)."""
         result = self._results.get(key)
-        if result is None:
-            return Answer(timed_out(), 0.0, stale=True)
+        if result is None or result.age() >= conf.get().stale_limit:
+            return Answer(timed_out(), 0.0 if result is None else result.age(), stale=True)
         return Answer(list(result.findings), result.age(), stale=True)
 
     def get(self, key: str, compute: Compute, *, ttl: float, deadline: float,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import logging
 import time
 import typing
 from typing import Any
@@ -21,9 +22,11 @@ from health_check.checks import Database
 from health_check.exceptions import ServiceWarning
 from health_check.views import HealthCheckView, MediaType
 
-from health_deep import details, runner
+from health_deep import conf, details, runner
 from health_deep.checks import Connection, Migrations, SchemaDrift, SmokeQueries
 from health_deep.findings import Finding, Severity
+
+logger = logging.getLogger("health_deep")
 
 PROFILES = ("live", "ready", "deep")
 
@@ -84,21 +87,19 @@ class HealthView(HealthCheckView):
 
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         started = time.perf_counter()
-        response = await self._answer(request, **kwargs)
+        response = await self._answer(request, started=started, **kwargs)
         # How long the answer took inside the server (a probe's latency also counts queueing).
         response["Server-Timing"] = f"health;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response
 
-    async def _answer(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    async def _answer(self, request: HttpRequest, *, started: float,
+                      **kwargs: Any) -> HttpResponse:
         with self.get_executor() as executor:
             self.results = list(
                 await asyncio.gather(*(c.get_result(executor) for c in self.get_checks()))
             )
         self.status = overall_status(self.results)
-        # Only a request with a session cookie needs request.user, loaded by sync-only code.
-        decided = details.allowed_without_user(request)
-        self.show_details = (decided if decided is not None
-                             else await sync_to_async(details.allowed)(request))
+        self.show_details = await self._show_details(request, started=started)
         status_code = 503 if self.status == "fail" else 200
         match self._format(request):
             case "json":
@@ -114,6 +115,23 @@ class HealthView(HealthCheckView):
             case "openmetrics":
                 return self.render_to_response_openmetrics()
         return self.render_to_response(self.get_context_data(**kwargs), status=status_code)
+
+    async def _show_details(self, request: HttpRequest, *, started: float) -> bool:
+        decided = details.allowed_without_user(request)
+        if decided is not None:
+            return decided
+        if not any(self._findings(r) for r in self.results):
+            return False  # nothing a user could unlock: never load one (/health/live/)
+        # Only the session can tell, and loading it reads the session store (the database,
+        # by default): bounded by what is left of the deadline, and a failure means "no".
+        left = conf.get().deadline - (time.perf_counter() - started)
+        try:
+            return await asyncio.wait_for(sync_to_async(details.allowed)(request),
+                                          timeout=max(0.05, left))
+        except Exception:  # a session store that is down or slow: not authorised
+            logger.warning("health_deep: the session could not be loaded for the details "
+                           "policy; showing status only")
+            return False
 
     def _format(self, request: HttpRequest) -> str:
         forced = (request.GET.get("format") or "").replace(" ", "+")  # an unescaped + is a space

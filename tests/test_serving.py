@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import override_settings
 
@@ -308,3 +308,65 @@ def test_an_evaluation_done_before_its_callback_is_registered_does_not_deadlock(
 
     assert not probe.is_alive(), "deadlocked"
     assert answers[0].findings == [] and len(calls) == 1
+
+
+@override_settings(HEALTH_DEEP={"MAX_AGE": 0.3})
+def test_a_stale_result_past_the_max_age_is_E003_not_the_old_pass() -> None:
+    cache, calls = ProbeCache(), []
+    cache.get("k", slow(0, calls, []), ttl=0.05, deadline=1, timed_out=timed_out)  # a pass
+    hung = threading.Event()
+
+    def hangs() -> list[Finding]:
+        hung.wait(5)  # a database that accepts connections and never answers
+        return []
+
+    time.sleep(0.1)
+    young = cache.get("k", hangs, ttl=0.05, deadline=0.05, timed_out=timed_out)
+    time.sleep(0.3)
+    old = cache.get("k", hangs, ttl=0.05, deadline=0.05, timed_out=timed_out)
+    hung.set()
+
+    assert young.stale and young.findings == []  # still within the limit: the last pass
+    assert old.stale and [f.id for f in old.findings] == ["health_deep.E003"]
+
+
+def test_the_stale_limit_defaults_to_three_ttls_and_never_below_three_deadlines() -> None:
+    from health_deep.conf import Config
+
+    assert Config(cache_ttl=5, deadline=0.9).stale_limit == 15
+    assert Config(cache_ttl=0.1, deadline=0.9).stale_limit == pytest.approx(2.7)
+    assert Config(max_age=42).stale_limit == 42
+
+
+@pytestmark_db
+def test_liveness_with_a_session_cookie_opens_no_connection(client: Client) -> None:
+    from django.db.backends.signals import connection_created
+
+    opened: list[str] = []
+
+    def record(sender: object, connection: object, **kwargs: object) -> None:
+        opened.append(getattr(connection, "alias", "?"))
+
+    client.cookies["sessionid"] = "a" * 32
+    for conn in connections.all():
+        conn.close()
+    connection_created.connect(record)
+    try:
+        response = client.get("/health/live/")
+    finally:
+        connection_created.disconnect(record)
+
+    assert response.status_code == 200
+    assert opened == []
+
+
+@pytestmark_db
+@override_settings(SESSION_ENGINE="tests.brokensession")
+def test_a_session_store_that_fails_means_not_authorised_not_a_500(client: Client,
+                                                                     broken: None) -> None:
+    client.cookies["sessionid"] = "b" * 32
+
+    response = client.get("/health/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 503
+    assert "findings" not in response.json()["checks"]["Migrations(alias='default')"]

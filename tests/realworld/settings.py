@@ -68,9 +68,18 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist", "knox", "rest_framework_api_key",
     "social_django", "two_factor", "pgtrigger", "pghistory", "django_rest_passwordreset",
     "django_otp_webauthn", "cookie_consent", "impersonate", "schedule", "sortedm2m",
-    "photologue",
+    "photologue", "two_factor.plugins.phonenumber", "django_otp.plugins.otp_email",
+    "django_otp.plugins.otp_hotp", "djangocms_text", "djangocms_link", "django_mailbox",
+    "mailer", "django_dramatiq", "rest_framework_tracking", "django_db_logger", "defender",
+    "django_summernote", "request", "wagtail_localize", "wagtail.locales", "djstripe",
     "health_check", "health_deep",
 ]
+DRAMATIQ_BROKER = {"BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {},
+                   "MIDDLEWARE": []}
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+STRIPE_LIVE_MODE = False
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = [("en", "English"), ("de", "German")]
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 Q_CLUSTER = {"name": "realworld", "orm": "default"}
 COMMENTS_APP = "django_comments_xtd"
