@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from health_deep.findings import Finding
@@ -35,17 +35,35 @@ class Failure(enum.Enum):
     OTHER = "other"
 
 
+class Refused(DatabaseError):
+    """A statement the guard will not run, or a transaction that user code ended or changed:
+    reported as a write (E304)."""
+
+
 @contextlib.contextmanager
-def guarded(alias: str, *, timeout: float) -> Iterator[Any]:
-    """A cursor on ``alias`` inside a rolled-back, read-only, time-limited transaction."""
+def guarded(alias: str, *, timeout: float, screen: bool = False) -> Iterator[Any]:
+    """A cursor on ``alias`` inside a rolled-back, read-only, time-limited transaction.
+
+    ``screen`` is for user code (registered smoke queries, managers): statements that would
+    end the transaction or change the session are refused, and a transaction ended anyway
+    (through the driver) is reported when the block ends.
+    """
+    from health_deep import userguard  # it builds on Refused, defined here
+
     connection = connections[alias]
     restore: list[str] = []
     try:
         with transaction.atomic(using=alias), connection.cursor() as cursor:
+            outermost = len(connection.atomic_blocks) == 1
             try:
                 restore = _limit(connection, cursor, timeout)
                 with _sqlite_deadline(connection, timeout):
-                    yield cursor
+                    if not screen:
+                        yield cursor
+                    else:
+                        with connection.execute_wrapper(userguard.screen):
+                            yield cursor
+                        userguard.check_intact(connection, outermost=outermost)
             finally:
                 transaction.set_rollback(True, using=alias)
     finally:
@@ -84,12 +102,16 @@ def _limit(connection: BaseDatabaseWrapper, cursor: Any, timeout: float) -> list
         )
         return []
     if vendor == "sqlite":
-        # PRAGMAs are per connection, not per transaction: put the old values back after.
+        # PRAGMAs are per connection, not per transaction: put the old values back after
+        # (query_only too: an alias the site configured read-only stays read-only).
         cursor.execute("PRAGMA busy_timeout")
         previous = cursor.fetchone()[0]
+        cursor.execute("PRAGMA query_only")
+        was_query_only = int(cursor.fetchone()[0])
         cursor.execute(f"PRAGMA busy_timeout = {ms}")
         cursor.execute("PRAGMA query_only = ON")
-        return ["PRAGMA query_only = OFF", f"PRAGMA busy_timeout = {int(previous)}"]
+        return [f"PRAGMA query_only = {'ON' if was_query_only else 'OFF'}",
+                f"PRAGMA busy_timeout = {int(previous)}"]
     if vendor == "mysql":
         return _limit_mysql(connection, cursor, timeout)
     return []
@@ -101,7 +123,9 @@ def _limit_mysql(connection: BaseDatabaseWrapper, cursor: Any, timeout: float) -
     # still undoes any write, but a write is no longer refused, so E304 cannot be seen there.
     # DDL commits on MySQL before any transaction rule applies: only DML is refused.
     if len(connection.atomic_blocks) == 1:  # ours is the outermost: no transaction yet
-        cursor.execute("SET TRANSACTION READ ONLY")
+        # Started here rather than by the first statement, so @@in_transaction tells when
+        # user code ended it.
+        cursor.execute("START TRANSACTION READ ONLY")
     # Session variables outlive the transaction: read them to put them back afterwards.
     # MariaDB's max_statement_time is in seconds, MySQL's max_execution_time in ms (SELECT
     # only). lock_wait_timeout bounds the wait for a metadata lock (an ALTER TABLE's).
@@ -153,6 +177,8 @@ _MYSQL_ERRNO = {
 def classify(exc: BaseException) -> Failure:
     """Map a driver error to a :class:`Failure` by its error code, never its message alone
     (a message can quote a column named ``timeout``)."""
+    if isinstance(exc, Refused):
+        return Failure.READ_ONLY
     cause = exc.__cause__ or exc
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
     if isinstance(sqlstate, str):

@@ -30,7 +30,9 @@ def warm_up() -> None:
             if alias in connections and \
                     connections[alias].vendor in catalog.TYPES_WITHOUT_SERVER:
                 runner.expected_schema(alias)
-        runner.smoke_plan()
+        # Discovery only: planning runs the site's managers, which happens under the guard
+        # on the first evaluation, never from a thread of an unrelated command.
+        runner.smoke_endpoints()
     except Exception:  # the first probe will report it as a finding; never crash a worker
         logger.exception("health_deep warm-up failed")
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from health_deep import conf, memo
+from django.db import DatabaseError
+
+from health_deep import conf, dbguard, memo, userguard
 from health_deep.findings import Finding
 from health_deep.smoke import discovery, execution, registry
 from health_deep.smoke.discovery import Endpoint
@@ -36,8 +38,13 @@ def smoke_endpoints() -> list[Endpoint]:
 
 
 def smoke_plan() -> list[execution.Query]:
-    """The distinct queries behind the endpoints, planned once per process."""
-    return memo.cached("smoke:plan", lambda: execution.plan(smoke_endpoints()))
+    """The distinct queries behind the endpoints, planned once per process. Planning builds
+    each view's queryset, which runs the site's managers (user code): under the guard."""
+    def compute() -> list[execution.Query]:
+        endpoints = smoke_endpoints()
+        return userguard.call_guarded(lambda: execution.plan(endpoints), known=set(),
+                                      timeout=conf.get().statement_timeout)
+    return memo.cached("smoke:plan", compute)
 
 
 def smoke_findings() -> list[Finding]:
@@ -45,6 +52,8 @@ def smoke_findings() -> list[Finding]:
     config = conf.get()
     try:
         endpoints, queries = smoke_endpoints(), smoke_plan()
+    except DatabaseError as exc:  # a manager ran a query while its queryset was built
+        return [_planning_failed(exc)]
     except Exception as exc:  # a URLconf or view that cannot load must not become a 500
         logger.exception("health_deep could not discover the endpoints")
         return [Finding(id="health_deep.E004", alias="", object="URLconf",
@@ -65,6 +74,20 @@ def smoke_findings() -> list[Finding]:
             hint="Raise HEALTH_DEEP['SMOKE_DEADLINE'] or exclude endpoints with SMOKE_EXCLUDE.",
             endpoints=tuple(labels), details={"endpoints": labels}))
     return findings
+
+
+def _planning_failed(exc: DatabaseError) -> Finding:
+    kind = dbguard.classify(exc)
+    if kind is dbguard.Failure.UNREACHABLE:
+        return dbguard.failure_finding("", "smoke", exc)
+    wrote = kind is dbguard.Failure.READ_ONLY
+    return Finding(
+        id="health_deep.E304" if wrote else "health_deep.E301", alias="", object="managers",
+        message="Building the endpoints' querysets ran a manager that "
+        + ("tried to write; it was refused." if wrote else "failed."),
+        hint="A manager's get_queryset() runs on every request of the views that use it: "
+        "make it only build the queryset.",
+        details={"error": type(exc).__name__, "detail": str(exc)[:500]})
 
 
 def _coverage(endpoints: list[Endpoint], queries: list[execution.Query]) -> Finding:

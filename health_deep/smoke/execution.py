@@ -3,9 +3,10 @@
 Endpoints that share a query (a list and a detail view of one model) share one run. The
 rows are built into model instances, so field converters meet real values: the failure that
 only shows with data in the table shows here. Every query runs inside ``dbguard.guarded``
-(rolled back, read-only, timed out); after a database error a fresh transaction takes the
-remaining queries, so one failure does not hide the next. Queries the deadline leaves out
-run first on the next probe.
+(rolled back, read-only, timed out, user statements screened); after a database error a fresh
+transaction takes the remaining queries, so one failure does not hide the next. Registered
+callables run through ``userguard.call_guarded``, which guards every alias they reach. Queries
+the deadline leaves out run first on the next probe.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.models import QuerySet
 from django.db.models.query import RawQuerySet
 
-from health_deep import dbguard
+from health_deep import dbguard, userguard
 from health_deep.findings import Finding
 from health_deep.smoke.discovery import Endpoint
+
+REGISTERED = "*"  # the alias of a registered callable: whichever it reaches
 
 _FAILURE = {
     dbguard.Failure.TIMEOUT: "health_deep.E302",
@@ -65,9 +69,10 @@ def _describe(endpoint: Endpoint) -> Query:
             sql = f"{endpoint.view}@{endpoint.route}"
         return Query(key=f"{queryset.db}:{sql}", alias=queryset.db,
                      model=queryset.model._meta.label, make=endpoint.query, sql=sql)
-    # A registered callable may itself run queries: never call it before the guard is up.
+    # A registered callable may itself run queries, on any alias: it is only ever called
+    # through userguard.call_guarded, which guards every alias it reaches.
     key = f"registered:{id(endpoint.query)}"
-    return Query(key=key, alias=DEFAULT_DB_ALIAS, model=f"smoke query of {endpoint.view}",
+    return Query(key=key, alias=REGISTERED, model=f"smoke query of {endpoint.view}",
                  make=endpoint.query)
 
 
@@ -79,6 +84,7 @@ class Outcome:
 
 
 _offset = 0  # where the next probe starts, so skipped queries are not always the same
+_reached: dict[str, set[str]] = {}  # registered query -> the aliases it was seen to reach
 
 
 def run(queries: list[Query], *, deadline: float, timeout: float) -> Outcome:
@@ -96,9 +102,40 @@ def run(queries: list[Query], *, deadline: float, timeout: float) -> Outcome:
         if remaining <= 0:
             outcome.skipped += group
             continue
-        _run_alias(alias, group, stop=stop, timeout=min(timeout, remaining), outcome=outcome)
+        if alias == REGISTERED:
+            _run_registered(group, stop=stop, timeout=min(timeout, remaining), outcome=outcome)
+        else:
+            _run_alias(alias, group, stop=stop, timeout=min(timeout, remaining),
+                       outcome=outcome)
     _offset = start + outcome.ran
     return outcome
+
+
+def _run_registered(group: list[Query], *, stop: float, timeout: float,
+                    outcome: Outcome) -> None:
+    for position, query in enumerate(group):
+        if time.monotonic() >= stop:
+            outcome.skipped += group[position:]
+            return
+        touched = userguard.Touched()
+        limit = max(0.001, min(timeout, stop - time.monotonic()))
+        # The default database from the start (where most callables read), then whichever
+        # others the callable was seen to reach.
+        known = _reached.setdefault(query.key, {DEFAULT_DB_ALIAS} & set(settings.DATABASES))
+        try:
+            finding = userguard.call_guarded(lambda q=query: _run_one(q), timeout=limit,  # type: ignore[misc]
+                                             known=known, touched=touched)
+        except DatabaseError as exc:  # the guard itself failed on an alias it reached
+            finding = _finding(_failure_id(exc), query, exc)
+            if dbguard.classify(exc) is dbguard.Failure.UNREACHABLE:
+                finding = dataclasses.replace(
+                    dbguard.failure_finding(touched.last or "", "smoke", exc),
+                    endpoints=finding.endpoints)
+        outcome.ran += 1
+        if finding is not None:
+            # Name the database the failure happened on, not the one it was expected on.
+            outcome.findings.append(dataclasses.replace(
+                finding, alias=touched.last or next(iter(sorted(known)), "")))
 
 
 def _run_alias(alias: str, group: list[Query], *, stop: float, timeout: float,
@@ -109,7 +146,7 @@ def _run_alias(alias: str, group: list[Query], *, stop: float, timeout: float,
         # the transaction is spoiled, so it is rolled back and a fresh one takes the rest.
         try:
             limit = max(0.001, min(timeout, stop - time.monotonic()))
-            with dbguard.guarded(alias, timeout=limit):
+            with dbguard.guarded(alias, timeout=limit, screen=True):
                 while pending:
                     if time.monotonic() >= stop:
                         outcome.skipped += pending

@@ -31,3 +31,18 @@ class Book(models.Model):
     author = models.ForeignKey(Author, on_delete=models.CASCADE)
     publisher = models.ForeignKey(Publisher, on_delete=models.SET_NULL, null=True)
     priority = PriorityField(default=Priority.LOW)
+
+
+class NoisyManager(models.Manager):
+    """A manager with a side effect: it records every use (user code the probe must guard)."""
+
+    def get_queryset(self):
+        Publisher.objects.create(name="written while planning")
+        return super().get_queryset()
+
+
+class NoisyBook(Book):
+    objects = NoisyManager()
+
+    class Meta:
+        proxy = True

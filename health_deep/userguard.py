@@ -1,0 +1,129 @@
+"""User code under the guard: registered smoke queries, managers' ``get_queryset()``.
+
+health_deep runs code it did not write inside every probe. That code runs only inside
+:func:`call_guarded`: every database alias it touches is under :func:`dbguard.guarded`
+(rolled back, read-only, time-limited), an alias it reaches without a guard is fenced (the
+statement is refused, the alias is guarded and the call is made again), statements that would
+end the transaction or change the session are refused, and a transaction ended anyway is
+reported. What stays out of reach: code that uses the driver's connection directly for
+anything but a commit, or opens connections of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from health_deep.dbguard import Refused, guarded
+
+T = TypeVar("T")
+
+# First keywords a read-only probe never needs: transaction control, session and schema
+# changes, locks, file access. ORM querysets never start with any of them.
+_REFUSED_STATEMENT = re.compile(
+    r"^\s*(?:/\*.*?\*/\s*)*(COMMIT|ROLLBACK|BEGIN|START|END|SAVEPOINT|RELEASE|SET|RESET|"
+    r"DISCARD|CREATE|ALTER|DROP|TRUNCATE|RENAME|GRANT|REVOKE|LOCK|UNLOCK|PRAGMA|ATTACH|"
+    r"DETACH|VACUUM|REINDEX|COPY|LISTEN|NOTIFY|LOAD|HANDLER|FLUSH|KILL|INSTALL|DO|CALL|"
+    r"PREPARE|EXECUTE|DEALLOCATE|XA)\b",
+    re.IGNORECASE | re.DOTALL)
+# Functions that change the session from inside a SELECT: locks held past the transaction,
+# user variables, settings.
+_REFUSED_CALL = re.compile(
+    r"\b(pg_advisory_lock|pg_advisory_lock_shared|pg_try_advisory_lock|"
+    r"pg_try_advisory_lock_shared|set_config|get_lock|release_lock|release_all_locks)\s*\(|:=",
+    re.IGNORECASE)
+
+
+def screen(execute: Callable[..., Any], sql: str, params: Any, many: bool,
+           context: dict[str, Any]) -> Any:
+    """Execute wrapper: refuse what a read-only probe must never run."""
+    if _REFUSED_STATEMENT.match(sql) or _REFUSED_CALL.search(sql):
+        raise Refused(f"health_deep refused a statement in a smoke query: {sql[:120]!r}")
+    return execute(sql, params, many, context)
+
+
+def check_intact(connection: BaseDatabaseWrapper, *, outermost: bool) -> None:
+    """Raise :class:`Refused` when the guard's transaction was ended under it (a commit
+    through the driver): what ran after it was not rolled back."""
+    raw = connection.connection
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        ended = not raw.in_transaction
+    elif vendor == "postgresql":
+        info = getattr(raw, "info", None)  # psycopg 3
+        status = info.transaction_status if info is not None else raw.get_transaction_status()
+        ended = int(status) == 0  # IDLE: no transaction open
+    elif vendor == "mysql" and outermost and getattr(connection, "mysql_is_mariadb", False):
+        # Only where the guard itself started the transaction: a caller's transaction that
+        # has touched no table yet is not "in transaction" to MariaDB either.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT @@in_transaction")
+            ended = not int(cursor.fetchone()[0])
+    else:
+        return  # MySQL 8 tells no transaction state cheaply: the statement screen only
+    if ended:
+        raise Refused("a smoke query ended the guard's transaction: what it ran afterwards "
+                      "was not rolled back")
+
+
+class _Unguarded(BaseException):
+    """User code reached an alias that is not under the guard yet. A BaseException, so that
+    the ``except Exception`` of user code (and of the smoke runner) lets it through."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(alias)
+        self.alias = alias
+
+
+def _fence(alias: str) -> Callable[..., Any]:
+    def fence(execute: Callable[..., Any], sql: str, params: Any, many: bool,
+              context: dict[str, Any]) -> Any:
+        raise _Unguarded(alias)
+    return fence
+
+
+class Touched:
+    """Which aliases a call reached, for findings that name the alias that failed."""
+
+    def __init__(self) -> None:
+        self.aliases: list[str] = []
+        self.last: str | None = None
+
+
+@contextlib.contextmanager
+def _recording(alias: str, touched: Touched) -> Iterator[None]:
+    def record(execute: Callable[..., Any], sql: str, params: Any, many: bool,
+               context: dict[str, Any]) -> Any:
+        touched.last = alias
+        if alias not in touched.aliases:
+            touched.aliases.append(alias)
+        return execute(sql, params, many, context)
+
+    with connections[alias].execute_wrapper(record):
+        yield
+
+
+def call_guarded(call: Callable[[], T], *, timeout: float, known: set[str],
+                 touched: Touched | None = None) -> T:
+    """``call()`` with every alias it touches under the guard. ``known`` holds the aliases
+    to guard from the start and learns the ones the call reaches (keep it per call site)."""
+    touched = touched or Touched()
+    for _ in range(len(settings.DATABASES) + 1):
+        try:
+            with contextlib.ExitStack() as stack:
+                for alias in settings.DATABASES:
+                    if alias in known:
+                        stack.enter_context(guarded(alias, timeout=timeout, screen=True))
+                        stack.enter_context(_recording(alias, touched))
+                    else:
+                        stack.enter_context(connections[alias].execute_wrapper(_fence(alias)))
+                return call()
+        except _Unguarded as reached:
+            known.add(reached.alias)  # guard it too, and call again from the start
+    raise Refused("a smoke query kept reaching unguarded databases")  # pragma: no cover
