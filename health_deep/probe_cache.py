@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -26,8 +27,10 @@ from typing import Any
 
 from django.db import connections
 
-from health_deep import conf
+from health_deep import conf, fleet
 from health_deep.findings import Finding
+
+logger = logging.getLogger("health_deep")
 
 Compute = Callable[[], list[Finding]]
 
@@ -137,59 +140,120 @@ class ProbeCache:
         with self._lock:
             self._results.clear()
             self.evaluations = 0
+        _Shared.forget()
 
 
 class _Shared:
-    """The optional fleet-wide layer over a Django cache (``HEALTH_DEEP['CACHE_ALIAS']``)."""
+    """The optional fleet-wide layer over a Django cache (``HEALTH_DEEP['CACHE_ALIAS']``).
+
+    A shared result is reused only by an instance that runs the same code against the same
+    database: keys carry :func:`fleet.scope`. Every cache operation runs in one thread of its
+    own, on one cache object (so one connection pool: no new connection per probe), and is
+    bounded: a cache that does not answer in time is logged once and left alone for a while,
+    which costs sharing, never the answer.
+    """
+
+    OPERATION_TIMEOUT = 0.25  # seconds one cache operation may take
+    PAUSE = 30.0  # seconds sharing stays off after the cache failed to answer
+
+    _lock = threading.Lock()
+    _pool: ThreadPoolExecutor | None = None
+    _backend: Any = None
+    _backend_alias: str | None = None
+    _paused_until = 0.0
+
+    @classmethod
+    def _call(cls, operation: str, *args: Any, **kwargs: Any) -> Any:
+        """``cache.<operation>(...)`` within the operation timeout; raises ``_Unavailable``."""
+        alias = conf.get().cache_alias
+        if not alias or time.monotonic() < cls._paused_until:
+            raise _Unavailable
+        with cls._lock:
+            if cls._pool is None:
+                cls._pool = ThreadPoolExecutor(max_workers=1,
+                                               thread_name_prefix="health_deep-cache")
+            if cls._backend is None or cls._backend_alias != alias:
+                from django.core.cache import caches
+
+                # Its own backend object, used only from the one cache thread: one
+                # connection pool for the process instead of one per serving thread.
+                cls._backend, cls._backend_alias = caches.create_connection(alias), alias
+            backend, pool = cls._backend, cls._pool
+        future = pool.submit(getattr(backend, operation), *args, **kwargs)
+        try:
+            return future.result(timeout=cls.OPERATION_TIMEOUT)
+        except Exception as exc:
+            cls._pause(alias, exc)
+            raise _Unavailable from exc
+
+    @classmethod
+    def _pause(cls, alias: str, exc: BaseException) -> None:
+        with cls._lock:
+            first = cls._paused_until <= time.monotonic()
+            cls._paused_until = time.monotonic() + cls.PAUSE
+        if first:  # once per outage, not once per probe
+            what = ("did not answer within "
+                    f"{cls.OPERATION_TIMEOUT:g} s" if isinstance(exc, FutureTimeout)
+                    else f"failed ({type(exc).__name__})")
+            logger.warning("health_deep: the shared cache %r %s; results are not shared for "
+                           "%g s", alias, what, cls.PAUSE)
 
     @staticmethod
-    def _cache() -> Any:
-        alias = conf.get().cache_alias
-        if not alias:
-            return None
-        from django.core.cache import caches
-
-        return caches[alias]
+    def _key(kind: str, key: str) -> str | None:
+        scope = fleet.scope()
+        return None if scope is None else f"health_deep:{kind}:{scope}:{key}"
 
     @classmethod
     def get(cls, key: str, ttl: float) -> Result | None:
-        cache = cls._cache()
-        if cache is None:
+        if not conf.get().cache_alias:
+            return None
+        shared_key = cls._key("result", key)
+        if shared_key is None:
             return None
         try:
-            result = cache.get(f"health_deep:result:{key}")
-        except Exception:  # a cache that is down must not fail the probe: evaluate locally
+            result = cls._call("get", shared_key)
+        except _Unavailable:
             return None
         return result if isinstance(result, Result) and result.age() < ttl else None
 
     @classmethod
     def evaluate(cls, key: str, ttl: float, compute: Compute) -> list[Finding]:
-        cache = cls._cache()
-        if cache is None:
+        lock_key, result_key = cls._key("lock", key), cls._key("result", key)
+        if not conf.get().cache_alias or lock_key is None or result_key is None:
             return compute()
         try:
             # One instance of the fleet evaluates; the lock expires by itself.
-            if not cache.add(f"health_deep:lock:{key}", 1, timeout=max(1, int(ttl))):
-                waited = cls._wait(cache, key, ttl)
+            if not cls._call("add", lock_key, 1, timeout=max(1, int(ttl))):
+                waited = cls._wait(result_key, ttl)
                 if waited is not None:
                     return list(waited.findings)
-        except Exception:
+        except _Unavailable:
             return compute()
         findings = compute()
-        with contextlib.suppress(Exception):  # a cache that is down costs sharing, not the probe
-            cache.set(f"health_deep:result:{key}", Result(tuple(findings), time.time()),
+        with contextlib.suppress(_Unavailable):
+            cls._call("set", result_key, Result(tuple(findings), time.time()),
                       timeout=max(1, int(ttl * 2)))
         return findings
 
-    @staticmethod
-    def _wait(cache: Any, key: str, ttl: float) -> Result | None:
+    @classmethod
+    def _wait(cls, result_key: str, ttl: float) -> Result | None:
         stop = time.monotonic() + ttl
         while time.monotonic() < stop:
-            result = cache.get(f"health_deep:result:{key}")
+            result = cls._call("get", result_key)
             if isinstance(result, Result) and result.age() < ttl:
                 return result
             time.sleep(0.05)
         return None
+
+    @classmethod
+    def forget(cls) -> None:
+        """Drop the cache object and the pause (tests, and a changed CACHE_ALIAS)."""
+        with cls._lock:
+            cls._backend, cls._backend_alias, cls._paused_until = None, None, 0.0
+
+
+class _Unavailable(Exception):
+    """The shared cache is not configured, paused, slow or failing: evaluate locally."""
 
 
 CACHE = ProbeCache()

@@ -39,12 +39,13 @@ def manage(env: dict[str, str], *args: str) -> None:
 class Server:
     """``gunicorn`` (WSGI, 2 workers x 8 threads) or ``uvicorn`` (ASGI, 2 workers)."""
 
-    def __init__(self, kind: str, env: dict[str, str], log: Path) -> None:
+    def __init__(self, kind: str, env: dict[str, str], log: Path, *, workers: int = 2,
+                 threads: int = 8) -> None:
         self.kind, self.env, self.port = kind, env, free_port()
         bind = f"127.0.0.1:{self.port}"
         if kind == "gunicorn":
             command = [sys.executable, "-m", "gunicorn", "example.wsgi:application",
-                       "--bind", bind, "--workers", "2", "--threads", "8",
+                       "--bind", bind, "--workers", str(workers), "--threads", str(threads),
                        "--worker-class", "gthread", "--backlog", "2048", "--timeout", "60"]
         else:
             command = [sys.executable, "-m", "uvicorn", "example.asgi:application",

@@ -1,0 +1,95 @@
+"""What a shared result depends on: the release's code and the database it looks at.
+
+Instances that share a cache (``HEALTH_DEEP['CACHE_ALIAS']``) may reuse each other's results
+only when the verdict would be the same: the same migrations (by fingerprint), the same
+models, the same endpoints, the same health_deep settings, against the same databases. During
+a rolling deploy the old and the new release then keep apart, and two environments on one
+Redis never see each other's results. The scope is computed once per process, from code and
+settings only (no query); database credentials are never part of it, only hashed identities.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from django.conf import settings
+
+from health_deep import conf, memo
+
+logger = logging.getLogger("health_deep")
+
+
+def scope() -> str | None:
+    """A short hash of the release and the databases, or None when it cannot be computed
+    (the code does not load): then nothing is shared."""
+    try:
+        return memo.cached("fleet:scope", _compute)
+    except Exception:
+        logger.exception("health_deep could not fingerprint the release; results are not "
+                         "shared")
+        return None
+
+
+def _compute() -> str:
+    digest = hashlib.sha256()
+    for part in (_version(), _migrations(), _models(), _endpoints(), _settings(),
+                 _databases()):
+        digest.update(repr(part).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:20]
+
+
+def _version() -> str:
+    from health_deep import __version__
+
+    return str(__version__)
+
+
+def _migrations() -> list[tuple[str, str, str]]:
+    from health_deep.history import graph
+
+    facts = graph.code_facts()
+    return sorted((app, name, fp) for (app, name), fp in facts.fingerprints.items())
+
+
+def _models() -> list[tuple[Any, ...]]:
+    from django.apps import apps
+
+    described: list[tuple[Any, ...]] = []
+    for model in apps.get_models(include_auto_created=True):
+        opts = model._meta
+        fields = tuple(
+            (f.name, f.column, f.get_internal_type(), f.null, getattr(f, "max_length", None),
+             f.primary_key, f.unique, getattr(f.remote_field, "model", None) and
+             f.remote_field.model._meta.label)
+            for f in opts.local_concrete_fields)
+        described.append((opts.label, opts.db_table, opts.managed, opts.proxy, fields,
+                          tuple(sorted(i.name for i in opts.indexes if i.name)),
+                          tuple(sorted(c.name for c in opts.constraints))))
+    return sorted(described, key=lambda d: d[0])
+
+
+def _endpoints() -> list[tuple[str, str, str, str]]:
+    from health_deep.smoke.check import smoke_endpoints
+
+    return sorted((e.route, e.name or "", e.view, e.source) for e in smoke_endpoints())
+
+
+def _settings() -> list[tuple[str, str]]:
+    config = conf.get()
+    skip = {"token", "details", "details_ips"}  # who sees details does not change a verdict
+    return sorted((field, repr(getattr(config, field)))
+                  for field in config.__dataclass_fields__ if field not in skip)
+
+
+def _databases() -> list[tuple[str, str]]:
+    identities = []
+    for alias, db in settings.DATABASES.items():
+        options = db.get("OPTIONS") or {}
+        where = (db.get("ENGINE"), db.get("HOST"), str(db.get("PORT") or ""),
+                 str(db.get("NAME")), str(options.get("options", "")),
+                 str(options.get("service", "")))
+        identities.append((alias, hashlib.sha256(repr(where).encode()).hexdigest()))
+    return sorted(identities)

@@ -1,0 +1,147 @@
+"""Fleet sharing through a real Redis: results keyed by release and database, cache
+operations bounded by the deadline, one connection per process."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from django.test.utils import override_settings
+
+from health_deep import fleet, memo
+from health_deep.probe_cache import CACHE, ProbeCache
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+DEADLINE = 0.9
+
+
+def connections_received() -> Iterator[int]:
+    """Redis's count of accepted connections, read over one connection of its own."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379)
+    try:
+        while True:
+            yield int(client.info()["total_connections_received"])
+    finally:
+        client.close()
+
+
+def redis_cache(location: str) -> dict[str, object]:
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
+            "KEY_PREFIX": f"hd-test-{uuid.uuid4().hex[:8]}"}
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A TCP server that accepts connections and never answers (a hung Redis)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def test_every_probe_answers_in_time_when_the_cache_never_answers(silent_server: int,
+                                                                  caplog) -> None:
+    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+              "shared": redis_cache(f"redis://127.0.0.1:{silent_server}/0")}
+    with override_settings(CACHES=caches,
+                           HEALTH_DEEP={"CACHE_ALIAS": "shared", "CACHE_TTL": 0.2}):
+        client = Client()
+        took = []
+        for _ in range(8):
+            started = time.monotonic()
+            response = client.get("/health/ready/")
+            took.append(time.monotonic() - started)
+            assert response.status_code == 200
+
+    assert max(took) <= DEADLINE + 0.1, took
+    warnings = [r for r in caplog.records if "shared cache" in r.getMessage()]
+    assert len(warnings) == 1  # logged once, not once per probe
+
+
+def test_a_warm_probe_opens_no_new_cache_connection() -> None:
+    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+              "shared": redis_cache("redis://127.0.0.1:6379/9")}
+    with override_settings(CACHES=caches,
+                           HEALTH_DEEP={"CACHE_ALIAS": "shared", "CACHE_TTL": 0.05}):
+        client = Client()
+        for _ in range(5):
+            client.get("/health/ready/")  # warm: code facts, the cache's connection pool
+        counter = connections_received()
+        before = next(counter)
+        for _ in range(30):
+            assert client.get("/health/ready/").status_code == 200
+            time.sleep(0.01)
+        after = next(counter)
+
+    assert after - before == 0
+
+
+def test_the_scope_follows_the_database_and_never_holds_a_password() -> None:
+    from django.conf import settings
+
+    first = fleet.scope()
+    moved = {alias: {**db, "NAME": f"{db['NAME']}-elsewhere", "PASSWORD": "s3cret-pw"}
+             for alias, db in settings.DATABASES.items()}
+    with pytest.warns(UserWarning), override_settings(DATABASES=moved):
+        memo.reset()
+        second = fleet.scope()
+        parts = repr(fleet._databases())
+    memo.reset()
+
+    assert first and second and first != second
+    assert "s3cret-pw" not in parts and "elsewhere" not in parts
+
+
+def test_instances_of_different_scopes_do_not_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    from health_deep.findings import Finding
+
+    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+              "shared": redis_cache("redis://127.0.0.1:6379/9")}
+    calls: list[str] = []
+
+    def compute(name: str) -> list[Finding]:
+        calls.append(name)
+        return [Finding(id="health_deep.E101", object=name, message="m")] if name == "new" \
+            else []
+
+    with override_settings(CACHES=caches, HEALTH_DEEP={"CACHE_ALIAS": "shared"}):
+        monkeypatch.setattr(fleet, "scope", lambda: "release-1")
+        old = ProbeCache().get("k", lambda: compute("old"), ttl=5, deadline=1,
+                               timed_out=list)
+        monkeypatch.setattr(fleet, "scope", lambda: "release-2")
+        new = ProbeCache().get("k", lambda: compute("new"), ttl=5, deadline=1,
+                               timed_out=list)
+        monkeypatch.setattr(fleet, "scope", lambda: "release-1")
+        old_again = ProbeCache().get("k", lambda: compute("old"), ttl=5, deadline=1,
+                                     timed_out=list)
+
+    assert calls == ["old", "new"]  # the second release evaluated for itself
+    assert (old.findings, [f.id for f in new.findings], old_again.findings) == \
+        ([], ["health_deep.E101"], [])
+    CACHE.clear()
