@@ -190,3 +190,24 @@ def test_every_installed_migration_can_be_fingerprinted() -> None:
 
     assert ("auth", "0001_initial") in prints
     assert len(set(prints.values())) == len(prints)  # distinct migrations, distinct prints
+
+
+def test_a_lazily_translated_option_fingerprints_the_same_in_every_language() -> None:
+    from django.db import migrations, models
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    from health_deep.history.fingerprint import fingerprint
+
+    class Migration(migrations.Migration):
+        operations = [migrations.CreateModel(
+            name="Member", fields=[("id", models.AutoField(primary_key=True))],
+            options={"verbose_name": gettext_lazy("user"),
+                     "verbose_name_plural": gettext_lazy("users")})]
+
+    migration = Migration("0001_initial", "club")
+    with translation.override(None):  # as migrate (@no_translations) records it
+        recorded = fingerprint(migration)
+    for language in ("de", "fr", "ja", "en-us"):
+        with translation.override(language):
+            assert fingerprint(migration) == recorded, language

@@ -46,16 +46,24 @@ def digest(canon: Canon) -> str:
 
 
 def canonical(migration: Any) -> dict[str, Canon]:
-    """The formatting-free description of a migration that its fingerprint hashes."""
+    """The formatting-free description of a migration that its fingerprint hashes.
+
+    Worked out with no active language, as ``migrate`` (``@no_translations``) records it: a
+    lazily translated ``verbose_name`` in a migration file must not read as an edit on a site
+    whose language translates it.
+    """
+    from django.utils import translation
+
     module = sys.modules.get(type(migration).__module__)
     ctx = _Context(module)
-    return {
-        "dependencies": sorted(_value(list(d), ctx) for d in migration.dependencies),
-        "replaces": sorted(_value(list(r), ctx) for r in migration.replaces),
-        "run_before": sorted(_value(list(r), ctx) for r in migration.run_before),
-        "atomic": bool(migration.atomic),
-        "operations": [_operation(op, ctx) for op in migration.operations],
-    }
+    with translation.override(None):
+        return {
+            "dependencies": sorted(_value(list(d), ctx) for d in migration.dependencies),
+            "replaces": sorted(_value(list(r), ctx) for r in migration.replaces),
+            "run_before": sorted(_value(list(r), ctx) for r in migration.run_before),
+            "atomic": bool(migration.atomic),
+            "operations": [_operation(op, ctx) for op in migration.operations],
+        }
 
 
 class _Context:
