@@ -642,3 +642,48 @@ def test_sqlite_type_spellings(expected: str, actual: str, verdict: str) -> None
     from health_deep.schema.types import judge
 
     assert judge(expected, actual, vendor="sqlite").value == verdict
+
+
+@not_sqlite
+@pytest.mark.django_db
+def test_an_extra_not_null_column_a_before_insert_trigger_fills_is_not_E206() -> None:
+    # django-watson on PostgreSQL: a tsvector column the model does not know, NOT NULL, set
+    # by a BEFORE INSERT trigger; inserts work.
+    sql('ALTER TABLE "testapp_integration" ADD COLUMN "tenant" integer NOT NULL DEFAULT 1',
+        'ALTER TABLE "testapp_integration" ALTER COLUMN "tenant" DROP DEFAULT')
+    if PG:
+        sql("CREATE FUNCTION hd_fill_tenant() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN NEW.tenant := 1; RETURN NEW; END $$",
+            "CREATE TRIGGER hd_tenant BEFORE INSERT ON testapp_integration "
+            "FOR EACH ROW EXECUTE FUNCTION hd_fill_tenant()")
+    else:
+        sql("CREATE TRIGGER hd_tenant BEFORE INSERT ON testapp_integration "
+            "FOR EACH ROW SET NEW.tenant = 1")
+    try:
+        finding = one("health_deep.I220", "testapp_integration.tenant")
+    finally:
+        if MY:
+            sql("DROP TRIGGER hd_tenant")
+
+    assert "trigger" in finding.message
+
+
+@pytest.mark.skipif(not MY, reason="MySQL storage engines")
+@pytest.mark.django_db
+def test_a_myisam_table_expects_no_foreign_keys() -> None:
+    # django-watson on MySQL moves its table to MyISAM for FULLTEXT: it keeps no foreign key.
+    # MySQL refuses to move a table with a foreign key; watson's table has none left there.
+    name = constraint_name("zoo_note", "content_type_id", foreign=True)
+    sql(f'ALTER TABLE "zoo_note" DROP FOREIGN KEY "{name}"',
+        'ALTER TABLE "zoo_note" ENGINE = MyISAM')
+
+    assert [(f.id, f.object) for f in drift() if f.severity > Severity.INFO] == []
+
+
+@pytest.mark.skipif(not MY, reason="MySQL storage engines")
+@pytest.mark.django_db
+def test_W214_a_dropped_foreign_key_on_innodb_is_still_reported() -> None:
+    name = constraint_name("zoo_note", "content_type_id", foreign=True)
+    sql(f'ALTER TABLE "zoo_note" DROP FOREIGN KEY "{name}"')
+
+    one("health_deep.W214", "zoo_note.content_type_id")

@@ -27,8 +27,13 @@ def _t(expr: str) -> str:
 
 
 _TABLES = f"""
-SELECT 'table', {_t('TABLE_NAME')}, {_t('TABLE_TYPE')}, NULL, NULL, NULL, NULL, NULL
+SELECT 'table', {_t('TABLE_NAME')}, {_t('TABLE_TYPE')}, {_t('ENGINE')}, NULL, NULL, NULL, NULL
   FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()
+UNION ALL
+SELECT 'trigger', {_t('EVENT_OBJECT_TABLE')}, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM information_schema.TRIGGERS
+ WHERE TRIGGER_SCHEMA = DATABASE() AND ACTION_TIMING = 'BEFORE'
+   AND EVENT_MANIPULATION = 'INSERT'
 UNION ALL
 SELECT 'column', {_t('TABLE_NAME')}, {_t('COLUMN_NAME')}, {_t('COLUMN_TYPE')},
        IS_NULLABLE = 'YES', COLUMN_DEFAULT IS NOT NULL,
@@ -77,6 +82,7 @@ def read(cursor: Any, *, mariadb: bool) -> Catalog:
     return shape(tuple(map(tuple, cursor.fetchall())))
 
 
+_NO_FOREIGN_KEYS = {"myisam", "aria", "memory", "archive", "csv", "merge", "mrg_myisam"}
 _IDENT = re.compile(r"`((?:[^`]|``)+)`")
 _STRICT = {"STRICT_TRANS_TABLES", "STRICT_ALL_TABLES"}
 
@@ -102,9 +108,14 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
     refs: dict[tuple[str, str], tuple[str, list[str]]] = {}
     checks: list[tuple[str, str, str, bool]] = []
     strict = True
+    engines: dict[str, str] = {}
+    triggered: set[str] = set()
     for kind, table, name, a, b, c, d, e in rows:
         if kind == "table":
             kinds[table] = "view" if name == "VIEW" else "table"
+            engines[table] = str(a or "")
+        elif kind == "trigger":
+            triggered.add(table)
         elif kind == "column":
             columns.setdefault(table, {})[name.lower()] = Column(
                 name=name, type=a, nullable=_true(b), has_default=_true(c), generated=_true(d))
@@ -139,7 +150,12 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
             name=name, kind="check", columns=named or ((name,) if column_level else ())))
     tables = {
         name.lower(): Table(name=name, kind=kind, columns=columns.get(name, {}),
-                            constraints=tuple(constraints.get(name, ())))
+                            constraints=tuple(constraints.get(name, ())),
+                            fills_on_insert=name in triggered,
+                            # MyISAM and friends keep no foreign keys (django-watson moves
+                            # its table to MyISAM for FULLTEXT): none can be expected.
+                            enforces_foreign_keys=engines.get(name, "").lower()
+                            not in _NO_FOREIGN_KEYS)
         for name, kind in kinds.items()
     }
     return Catalog(vendor="mysql", tables=tables, case_insensitive=True, truncates=not strict,

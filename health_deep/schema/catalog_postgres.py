@@ -41,7 +41,10 @@ rels AS (
 CATALOG_SQL = _SCOPE + """
 SELECT json_build_object(
   'tables', (SELECT coalesce(json_agg(json_build_array(
-        r.oid::bigint, r.nspname, r.relname, r.relkind, r.rank)), '[]') FROM rels r),
+        r.oid::bigint, r.nspname, r.relname, r.relkind, r.rank,
+        EXISTS (SELECT 1 FROM pg_trigger t  -- a BEFORE INSERT row trigger can fill columns
+                 WHERE t.tgrelid = r.oid AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+                   AND t.tgtype::int & 7 = 7))), '[]') FROM rels r),
   'columns', (SELECT coalesce(json_agg(json_build_array(
         r.oid::bigint, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
         NOT a.attnotnull, a.atthasdef, a.attidentity <> '' OR a.attgenerated <> '')), '[]')
@@ -100,9 +103,11 @@ def shape(data: dict[str, Any], *, explicit_schemas: set[str]) -> Catalog:
             partial=bool(partial)))
     tables: dict[str, Table] = {}
     # Lowest rank first, so the first schema on the search_path owns an unqualified name.
-    for oid, schema, name, relkind, rank in sorted(data["tables"], key=lambda t: t[4]):
+    for oid, schema, name, relkind, rank, *trigger in sorted(data["tables"],
+                                                             key=lambda t: t[4]):
         table = Table(name=name, kind="view" if relkind in ("v", "m") else "table",
-                      columns=columns.get(oid, {}), constraints=tuple(constraints.get(oid, ())))
+                      columns=columns.get(oid, {}), constraints=tuple(constraints.get(oid, ())),
+                      fills_on_insert=bool(trigger and trigger[0]))
         if schema in explicit_schemas:
             tables[f"{schema}.{name}"] = table
         if rank < 1000:

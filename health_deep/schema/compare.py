@@ -186,7 +186,13 @@ class _TableCheck:
             if key in wanted:
                 continue
             where = f"{self.table.name}.{have.name}"
-            if not have.nullable and not have.has_default and not have.generated:
+            if not have.nullable and not have.has_default and not have.generated \
+                    and self.actual.fills_on_insert:
+                self.add("health_deep.I220", where,
+                         f"Column {where} is not in the model and is NOT NULL with no default, "
+                         "but a BEFORE INSERT trigger on the table can fill it.",
+                         expected=None, actual=have.type)
+            elif not have.nullable and not have.has_default and not have.generated:
                 self.add("health_deep.E206", where,
                          f"Column {where} is NOT NULL with no default and the model does not "
                          "know it: every insert into this table fails.",
@@ -271,6 +277,8 @@ class _Constraints:
 
     def foreign_key(self, column: ExpectedColumn, where: str, col: str | None) -> None:
         assert column.fk is not None
+        if not self.check.actual.enforces_foreign_keys:
+            return  # the table's storage engine keeps none: nothing was lost
         target = self.check.key(column.fk[0])
         found = self.explain(c for c in self.actual if c.kind == "foreign"
                              and self.cols(c) == (col,) and self.check.key(c.ref_table) == target)

@@ -76,6 +76,8 @@ class Table:
     kind: str  # "table" or "view"
     columns: dict[str, Column]
     constraints: tuple[Constraint, ...] = ()
+    fills_on_insert: bool = False  # a BEFORE INSERT row trigger may supply column values
+    enforces_foreign_keys: bool = True  # False on a MySQL engine without them (MyISAM)
 
 
 @dataclasses.dataclass(frozen=True)
