@@ -62,13 +62,18 @@ def _models() -> list[tuple[Any, ...]]:
         opts = model._meta
         fields = tuple(
             (f.name, f.column, f.get_internal_type(), f.null, getattr(f, "max_length", None),
-             f.primary_key, f.unique, getattr(f.remote_field, "model", None) and
-             f.remote_field.model._meta.label)
+             f.primary_key, f.unique, _target(f))
             for f in opts.local_concrete_fields)
         described.append((opts.label, opts.db_table, opts.managed, opts.proxy, fields,
                           tuple(sorted(i.name for i in opts.indexes if i.name)),
                           tuple(sorted(c.name for c in opts.constraints))))
     return sorted(described, key=lambda d: d[0])
+
+
+def _target(field: Any) -> str | None:
+    remote = getattr(field, "remote_field", None)
+    model = getattr(remote, "model", None)
+    return None if model is None else str(getattr(model, "_meta", model))
 
 
 def _endpoints() -> list[tuple[str, str, str, str]]:
@@ -86,7 +91,8 @@ def _settings() -> list[tuple[str, str]]:
 
 def _databases() -> list[tuple[str, str]]:
     identities = []
-    for alias, db in settings.DATABASES.items():
+    databases: dict[str, dict[str, Any]] = settings.DATABASES
+    for alias, db in databases.items():
         options = db.get("OPTIONS") or {}
         where = (db.get("ENGINE"), db.get("HOST"), str(db.get("PORT") or ""),
                  str(db.get("NAME")), str(options.get("options", "")),

@@ -16,8 +16,8 @@ from health_deep import conf, dbguard, memo, routing
 from health_deep.dbguard import failure_finding
 from health_deep.findings import Finding
 from health_deep.history import graph, integrity, ledger
-from health_deep.schema import catalog, compare, expected
 from health_deep.routing import RouterError
+from health_deep.schema import catalog, compare, expected
 from health_deep.schema.model import ExpectedTable
 
 # The smoke check lives in its own module; the view, the command and the system checks reach

@@ -129,7 +129,7 @@ def test_a_commit_through_the_driver_is_detected() -> None:
 
 @pytest.mark.parametrize("statement", [
     "CREATE TABLE hd_probe_made (id integer)",
-    "TRUNCATE TABLE smokeapp_author" if not connection.vendor == "sqlite" else
+    "TRUNCATE TABLE smokeapp_author" if connection.vendor != "sqlite" else
     "DROP TABLE smokeapp_author",
 ])
 def test_ddl_from_a_smoke_query_is_refused(statement: str) -> None:

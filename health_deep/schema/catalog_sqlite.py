@@ -6,8 +6,9 @@ is judged, and their shadow tables are not reported as strays.
 
 SQLite keeps no catalog of CHECK constraints, so they are read from each table's
 ``CREATE TABLE`` text: named ones (``CONSTRAINT "name" CHECK (...)``) by name, and a column's
-own unnamed ``CHECK`` (a positive integer field's ``CHECK ("col" >= 0)``) by its column; everything else comes from ``pragma_table_xinfo``,
-``pragma_index_list``/``pragma_index_info`` and ``pragma_foreign_key_list``.
+own unnamed ``CHECK`` (a positive integer field's ``CHECK ("col" >= 0)``) by its column.
+Everything else comes from ``pragma_table_xinfo``, ``pragma_index_list``/``pragma_index_info``
+and ``pragma_foreign_key_list``.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def _definitions(create: str) -> list[str]:
     """The top-level, comma-separated items between the outer parentheses of a CREATE TABLE."""
     start = create.find("(")
     items: list[str] = []
-    depth, quote, current = 0, "", []
+    depth, quote = 0, ""
+    current: list[str] = []
     for char in create[start + 1:] if start >= 0 else "":
         if quote:
             quote = "" if char == quote else quote

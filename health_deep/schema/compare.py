@@ -6,9 +6,10 @@ critical  a table or column is missing; a column type cannot round-trip the fiel
           is narrower than the field; the column is NOT NULL where the model allows NULL; an
           extra NOT NULL column without a default (every INSERT fails); uniqueness the model
           relies on is only backed by an INVALID index; db_default missing on a NOT NULL column.
-warning   a column of an unmanaged model's table or view is missing; a wider or differently spelled but compatible type; a nullable column where the model
-          is not; a missing index, unique, foreign key or check; a constraint the model does
-          not know that can reject writes; a constraint or index not validated.
+warning   a column of an unmanaged model's table or view is missing; a wider or differently
+          spelled but compatible type; a nullable column where the model is not; a missing
+          index, unique, foreign key or check; a constraint the model does not know that can
+          reject writes; a constraint or index not validated.
 info      an extra nullable column or an extra index (normal in expand/contract deploys);
           tables no model knows (one finding per database); an unmanaged model's table or
           view that does not exist at all (Django does not own it, frameworks create such
