@@ -4,8 +4,11 @@ mariadb."""
 from __future__ import annotations
 
 import os
+import uuid
 
 BACKEND = os.environ.get("HEALTH_DEEP_TEST_DB", "sqlite")
+# The servers are shared: each run gets its own test database, so two runs never collide.
+RUN = os.environ.setdefault("HEALTH_DEEP_TEST_RUN", uuid.uuid4().hex[:8])
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -24,7 +27,7 @@ if BACKEND == "postgres":
             "PASSWORD": os.environ.get("PGPASSWORD", ""),
             "NAME": "test",
             "OPTIONS": {"connect_timeout": 3},
-            "TEST": {"NAME": "test_health_deep"},
+            "TEST": {"NAME": f"test_health_deep_{RUN}"},
         }
     }
 elif BACKEND == "mariadb":
@@ -37,7 +40,7 @@ elif BACKEND == "mariadb":
             "PASSWORD": os.environ.get("MYSQL_PASSWORD", ""),
             "NAME": "test",
             "OPTIONS": {"charset": "utf8mb4", "connect_timeout": 3},
-            "TEST": {"NAME": "test_health_deep", "CHARSET": "utf8mb4"},
+            "TEST": {"NAME": f"test_health_deep_{RUN}", "CHARSET": "utf8mb4"},
         }
     }
     # The zoo declares what MariaDB cannot build, on purpose (health_deep must not expect it);
