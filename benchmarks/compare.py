@@ -93,7 +93,8 @@ def migrations_and_schema():
 
 def schema_changed_every_time():
     # Worst case: the catalog differs on every probe, so nothing is reused.
-    from health_deep.schema import catalog_postgres, catalog_sqlite
+    from health_deep.backends.postgresql import catalog as catalog_postgres
+    from health_deep.backends.sqlite import catalog as catalog_sqlite
     runner._last_comparison.clear()
     catalog_postgres.shape_text.cache_clear()
     catalog_sqlite.shape.cache_clear()

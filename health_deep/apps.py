@@ -12,7 +12,9 @@ class HealthDeepConfig(AppConfig):
         # Wiring only: nothing here touches the database or reads migration files.
         from django.db.models.signals import post_migrate
 
-        from health_deep import system_checks  # noqa: F401  (registers the checks)
+        from health_deep import memo, system_checks  # noqa: F401  (registers the checks and
+
+        # memo's setting_changed receiver, the one way cached state is forgotten)
         from health_deep.history.ledger import record_after_migrate
 
         post_migrate.connect(record_after_migrate, sender=self, dispatch_uid="health_deep.ledger")

@@ -168,15 +168,20 @@ def problems() -> list[str]:
     return _parse(getattr(settings, "HEALTH_DEEP", None))[1]
 
 
-_last: tuple[Any, Config] = (object(), Config())
+_parsed: Config | None = None  # forgotten by memo's setting_changed receiver
 
 
 def get() -> Config:
-    """The current configuration; keys that fail validation keep their defaults."""
-    global _last
-    raw = getattr(settings, "HEALTH_DEEP", None)
-    # Parsed once per settings object (override_settings brings a new one): probes call this
-    # several times per request.
-    if raw is not _last[0] or raw is None:
-        _last = (raw, _parse(raw)[0])
-    return _last[1]
+    """The current configuration; keys that fail validation keep their defaults. Parsed once
+    (probes call this several times per request) and forgotten when a setting changes."""
+    global _parsed
+    config = _parsed
+    if config is None:
+        config = _parsed = _parse(getattr(settings, "HEALTH_DEEP", None))[0]
+    return config
+
+
+def forget() -> None:
+    """Parse the setting again on next use (``memo.forget`` calls this)."""
+    global _parsed
+    _parsed = None

@@ -1,9 +1,17 @@
-"""Facts that depend only on the code, computed once per process and kept.
+"""Everything health_deep keeps per process, and the one way it is forgotten.
 
-The migration graph, fingerprints, autodetector output and the expected schema do not change
-while a process runs. They are computed lazily on first use (never in ``AppConfig.ready()``),
-single-flight per fact (a slow fact never holds up another), and dropped by :func:`reset`
-(tests, and ``post_migrate`` in a long process).
+Facts that depend only on the code and the settings (the migration graph, fingerprints,
+autodetector output, the expected schema, the endpoints and their queries, the fleet scope)
+do not change while a process runs. They are computed lazily on first use (never in
+``AppConfig.ready()``), single-flight per fact (a slow fact never holds up another), and kept
+under a name whose prefix says what feeds it: ``migrations:``, ``schema:``, ``smoke:``,
+``fleet:``. Small per-process records (the last schema comparison, where smoke rotation
+stands) live here too, through :func:`record`.
+
+They are forgotten in one place: :func:`forget`, called by the ``setting_changed`` receiver
+below for the settings that feed each prefix, and after ``migrate`` (which may have written
+migration files). Tests never reset anything by hand: ``override_settings`` forgets what the
+overridden setting feeds.
 """
 
 from __future__ import annotations
@@ -12,11 +20,28 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
 T = TypeVar("T")
 
 _lock = threading.Lock()  # guards the two dicts below, never held while computing
 _locks: dict[str, threading.RLock] = {}  # one per fact; reentrant: a fact may need itself
 _cache: dict[str, Any] = {}
+
+CODE_FACTS = ("migrations:", "schema:", "smoke:", "fleet:")
+
+# What each setting feeds. A setting not listed feeds nothing health_deep keeps.
+FEEDS: dict[str, tuple[str, ...]] = {
+    "HEALTH_DEEP": CODE_FACTS,
+    "INSTALLED_APPS": CODE_FACTS,
+    "MIGRATION_MODULES": ("migrations:", "fleet:"),
+    "DEFAULT_AUTO_FIELD": ("migrations:", "schema:", "fleet:"),
+    "DATABASES": ("schema:", "smoke:", "fleet:"),
+    "DATABASE_ROUTERS": ("schema:", "smoke:", "fleet:"),
+    "ROOT_URLCONF": ("smoke:", "fleet:"),
+    "CACHES": ("schema:",),  # a DatabaseCache table is Django's, not a stray
+}
 
 
 def cached(name: str, compute: Callable[[], T]) -> T:
@@ -34,7 +59,32 @@ def cached(name: str, compute: Callable[[], T]) -> T:
         return _cache[name]  # type: ignore[no-any-return]
 
 
-def reset() -> None:
-    """Forget every cached fact: the next probe reads the code again."""
+def record(name: str) -> dict[str, Any]:
+    """A small mutable record kept and forgotten like a fact (``name`` has its prefix)."""
+    return cached(name, dict)
+
+
+def forget(*prefixes: str) -> None:
+    """Forget every fact whose name starts with one of ``prefixes`` (all of them when none
+    is given): the next probe works them out again."""
     with _lock:
-        _cache.clear()
+        for name in [n for n in _cache if not prefixes or n.startswith(prefixes)]:
+            del _cache[name]
+    from health_deep import conf
+
+    conf.forget()
+
+
+def reset() -> None:
+    """Forget everything."""
+    forget()
+
+
+@receiver(setting_changed, dispatch_uid="health_deep.memo.setting_changed")
+def _setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in FEEDS:
+        forget(*FEEDS[setting])
+    if setting in ("HEALTH_DEEP", "CACHES"):
+        from health_deep.probe_cache import CACHE
+
+        CACHE.forget_shared()

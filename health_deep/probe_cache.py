@@ -71,9 +71,7 @@ class ProbeCache:
         self._lock = threading.RLock()
         self._results: dict[str, Result] = {}
         self._inflight: dict[str, Future[list[Finding]]] = {}
-        # At most one evaluation per check is in flight (single-flight): enough threads for
-        # every check of several aliases, so a slow one never queues another behind it.
-        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="health_deep")
+        self._executor: ThreadPoolExecutor | None = None  # made on first use, not at import
         self.evaluations = 0  # how many evaluations started: the benchmarks and tests count it
 
     def _known(self, key: str, ttl: float) -> Answer | None:
@@ -122,6 +120,14 @@ class ProbeCache:
         except FutureTimeout:
             return self.out_of_time(key, timed_out)
 
+    @property
+    def _pool(self) -> ThreadPoolExecutor:
+        # At most one evaluation per check is in flight (single-flight): enough threads for
+        # every check of several aliases, so a slow one never queues another behind it.
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="health_deep")
+        return self._executor
+
     def _start(self, key: str, compute: Compute, ttl: float) -> Future[list[Finding]]:
         self.evaluations += 1
         future = self._pool.submit(_Shared.evaluate, key, ttl, lambda: _evaluate(compute))
@@ -137,9 +143,15 @@ class ProbeCache:
         return future
 
     def clear(self) -> None:
+        """Forget every result (the tests' fixture, between tests)."""
         with self._lock:
             self._results.clear()
             self.evaluations = 0
+        _Shared.forget()
+
+    @staticmethod
+    def forget_shared() -> None:
+        """Forget the shared cache's connection and pause (its settings changed)."""
         _Shared.forget()
 
 

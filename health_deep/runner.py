@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.db import DatabaseError, connections
 
-from health_deep import conf, dbguard, memo, routing
+from health_deep import backends, conf, dbguard, memo, routing
 from health_deep.dbguard import failure_finding
 from health_deep.findings import Finding
 from health_deep.history import graph, integrity, ledger
 from health_deep.routing import RouterError
-from health_deep.schema import catalog, compare, expected
+from health_deep.schema import compare, expected
 from health_deep.schema.model import ExpectedTable
 
 # The smoke check lives in its own module; the view, the command and the system checks reach
@@ -233,7 +233,7 @@ def schema_findings(alias: str) -> list[Finding]:
     if alias not in settings.DATABASES:
         return [unknown_alias(alias)]
     vendor = connections[alias].vendor
-    if vendor not in catalog.SUPPORTED:
+    if not backends.supports_schema(vendor):
         return [Finding(id="health_deep.I223", alias=alias, object=alias,
                         message=f"The schema check does not support {vendor} yet.",
                         hint="Migration integrity is still checked on this database.")]
@@ -251,22 +251,20 @@ def schema_findings(alias: str) -> list[Finding]:
                         details={"error": type(exc).__name__, "detail": str(exc)[:500]})]
     try:
         with dbguard.guarded(alias, timeout=conf.get().statement_timeout) as cursor:
-            live = catalog.read(cursor, vendor=vendor, expected=tables)
+            live = backends.get(vendor).read_catalog(cursor, expected=tables)
     except DatabaseError as exc:
         return [failure_finding(alias, "schema", exc)]
     # The catalog readers hand back the same object while the schema is unchanged, and the
     # expected schema is per process: then the comparison is the same too.
     ignored = frozenset(_ignored_tables())
-    last = _last_comparison.get(alias)
+    last_comparison = memo.record("schema:last-comparison")
+    last = last_comparison.get(alias)
     if last is not None and last[0] is live and last[1] is tables and last[2] == ignored:
         return list(last[3])
     findings = compare.compare(alias=alias, expected=tables, catalog=live,
                                ignore_tables=ignored)
-    _last_comparison[alias] = (live, tables, ignored, tuple(findings))
+    last_comparison[alias] = (live, tables, ignored, tuple(findings))
     return findings
-
-
-_last_comparison: dict[str, tuple[object, object, frozenset[str], tuple[Finding, ...]]] = {}
 
 
 def migrations(alias_list: Iterable[str] | None = None) -> list[Finding]:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from health_deep import backends
 from health_deep.dbguard import Refused, guarded
 
 T = TypeVar("T")
@@ -51,23 +52,7 @@ def screen(execute: Callable[..., Any], sql: str, params: Any, many: bool,
 def check_intact(connection: BaseDatabaseWrapper, *, outermost: bool) -> None:
     """Raise :class:`Refused` when the guard's transaction was ended under it (a commit
     through the driver): what ran after it was not rolled back."""
-    raw = connection.connection
-    vendor = connection.vendor
-    if vendor == "sqlite":
-        ended = not raw.in_transaction
-    elif vendor == "postgresql":
-        info = getattr(raw, "info", None)  # psycopg 3
-        status = info.transaction_status if info is not None else raw.get_transaction_status()
-        ended = int(status) == 0  # IDLE: no transaction open
-    elif vendor == "mysql" and outermost and getattr(connection, "mysql_is_mariadb", False):
-        # Only where the guard itself started the transaction: a caller's transaction that
-        # has touched no table yet is not "in transaction" to MariaDB either.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT @@in_transaction")
-            ended = not int(cursor.fetchone()[0])
-    else:
-        return  # MySQL 8 tells no transaction state cheaply: the statement screen only
-    if ended:
+    if backends.get(connection.vendor).transaction_ended(connection, outermost=outermost):
         raise Refused("a smoke query ended the guard's transaction: what it ran afterwards "
                       "was not rolled back")
 

@@ -18,17 +18,17 @@ def warm_up() -> None:
     """Compute and keep every code-only fact now. Touches no database on SQLite/PostgreSQL."""
     from django.db import connections
 
-    from health_deep import runner
+    from health_deep import backends, runner
     from health_deep.history import graph
-    from health_deep.schema import catalog
 
     try:
         graph.code_facts()
         runner.code_findings()  # the autodetector, when CHECK_MISSING_MIGRATIONS is on
         for alias in runner.aliases():
             # MySQL asks the server for its version to state column types: not here.
-            if alias in connections and \
-                    connections[alias].vendor in catalog.TYPES_WITHOUT_SERVER:
+            vendor = connections[alias].vendor if alias in connections else ""
+            if backends.supports_schema(vendor) and \
+                    not backends.get(vendor).features.types_need_server:
                 runner.expected_schema(alias)
         # Discovery only: planning runs the site's managers, which happens under the guard
         # on the first evaluation, never from a thread of an unrelated command.

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from health_deep.history import graph
+from health_deep import memo
 from health_deep.probe_cache import CACHE
 from tests.sites import BACKEND, ROOT, Site
 
@@ -44,10 +44,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_code_facts() -> Iterator[None]:
-    graph.reset()
+    """Each test starts from a process that has computed nothing yet (the test bodies never
+    reset anything: changing a setting forgets what it feeds, see ``health_deep.memo``)."""
+    memo.reset()
     CACHE.clear()
     yield
-    graph.reset()
+    memo.reset()
     CACHE.clear()
 
 

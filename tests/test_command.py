@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import override_settings
 
+from health_deep.history.fingerprint import ALGORITHM
 from health_deep.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -76,7 +77,7 @@ def test_broken_setting_exits_2_naming_it() -> None:
 def test_E103_then_accept_records_who_and_why() -> None:
     # The database was migrated with another version of 0002: its recorded print differs.
     LedgerEntry.objects.filter(app="testapp", name="0002_tidy_names").update(
-        fingerprint="hd1:" + "0" * 64)
+        fingerprint=f"{ALGORITHM}:{'0' * 32}:{'0' * 32}")
     assert run()[0] == 1
 
     out = io.StringIO()

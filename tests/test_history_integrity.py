@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from health_deep.findings import Severity
+from health_deep.history.fingerprint import ALGORITHM
 from health_deep.history.graph import CodeFacts
 from health_deep.history.integrity import LedgerRow, evaluate
 
@@ -17,13 +18,13 @@ def facts(*keys: tuple[str, str], replaces: dict | None = None) -> CodeFacts:
     replaced = {k for ks in replaces.values() for k in ks}
     return CodeFacts(
         nodes=frozenset(k for k in keys if k not in replaced),
-        fingerprints={k: f"hd1:{k[1]}" for k in keys},
+        fingerprints={k: f"{ALGORITHM}:{k[1]}:-" for k in keys},
         replaces=replaces,
     )
 
 
 def ledger_for(*keys: tuple[str, str], source: str = "applied") -> dict:
-    return {k: LedgerRow(fingerprint=f"hd1:{k[1]}", source=source) for k in keys}
+    return {k: LedgerRow(fingerprint=f"{ALGORITHM}:{k[1]}:-", source=source) for k in keys}
 
 
 def ids(findings: list) -> list[str]:
@@ -56,14 +57,14 @@ def test_W102_migration_unknown_to_code_is_only_a_warning() -> None:
 
 def test_E103_fingerprint_mismatch_is_critical_with_both_prints_in_details() -> None:
     ledger = ledger_for(A1, A2)
-    ledger[A2] = LedgerRow(fingerprint="hd1:older", source="applied",
+    ledger[A2] = LedgerRow(fingerprint=f"{ALGORITHM}:older:-", source="applied",
                            recorded_at=datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC))
 
     found = evaluate(alias="default", facts=facts(A1, A2), recorded={A1, A2}, ledger=ledger)
 
     assert ids(found) == ["health_deep.E103"]
-    assert found[0].details["recorded_fingerprint"] == "hd1:older"
-    assert found[0].details["current_fingerprint"] == "hd1:0002_price"
+    assert found[0].details["recorded_fingerprint"] == f"{ALGORITHM}:older:-"
+    assert found[0].details["current_fingerprint"] == f"{ALGORITHM}:0002_price:-"
 
 
 def test_I104_applied_without_fingerprint_is_info() -> None:
@@ -91,7 +92,7 @@ def test_I107_older_algorithm_is_not_compared() -> None:
 
 
 def test_I109_accepted_edit_is_reported_with_who_and_why() -> None:
-    ledger = {A1: LedgerRow(fingerprint="hd1:0001_initial", source="accepted",
+    ledger = {A1: LedgerRow(fingerprint=f"{ALGORITHM}:0001_initial:-", source="accepted",
                             recorded_by="ops", reason="index renamed by hand")}
 
     found = evaluate(alias="default", facts=facts(A1), recorded={A1}, ledger=ledger)
@@ -124,7 +125,8 @@ def test_partly_applied_squash_is_unapplied() -> None:
 
 
 def test_replaced_rows_left_after_deleting_squashed_files_are_not_unknown() -> None:
-    code = CodeFacts(nodes=frozenset({SQUASH}), fingerprints={SQUASH: "hd1:0001_squashed_0002"},
+    code = CodeFacts(nodes=frozenset({SQUASH}),
+                     fingerprints={SQUASH: f"{ALGORITHM}:0001_squashed_0002:-"},
                      replaces={SQUASH: (A1, A2)})
 
     found = evaluate(alias="default", facts=code, recorded={A1, A2},

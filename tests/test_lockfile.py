@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from health_deep.history.fingerprint import ALGORITHM
 from tests.sites import Site, commit_all
 
 pytestmark = pytest.mark.subprocess
@@ -57,8 +58,8 @@ def test_lockfile_is_sorted_stable_and_byte_identical_when_regenerated(repo: Sit
     assert (repo.path / "migrations.lock").read_bytes() == first
     lines = [line for line in first.decode().splitlines() if not line.startswith("#")]
     assert lines == sorted(lines)
-    assert "# algorithm: hd1" in first.decode()
-    assert any(line.startswith("integrations.0003_tidy hd1:") for line in lines)
+    assert f"# algorithm: {ALGORITHM}" in first.decode()
+    assert any(line.startswith(f"integrations.0003_tidy {ALGORITHM}:") for line in lines)
 
 
 def test_check_passes_on_untouched_code(repo: Site) -> None:
@@ -126,7 +127,7 @@ def test_new_migration_fails_until_locked_and_update_adds_it(repo: Site) -> None
 
     assert failing.returncode == 1 and "NEW      integrations.0004_more" in failing.stdout
     assert updating.returncode == 0
-    assert "integrations.0004_more hd1:" in (repo.path / "migrations.lock").read_text()
+    assert f"integrations.0004_more {ALGORITHM}:" in (repo.path / "migrations.lock").read_text()
     assert after.returncode == 0
 
 
@@ -157,7 +158,7 @@ def test_squashed_migration_replacing_locked_ones_is_handled(repo: Site) -> None
     assert "SQUASHED integrations.0002_integration_settings" in result.stdout
     text = (repo.path / "migrations.lock").read_text()
     assert "integrations.0002_integration_settings" not in text
-    assert "integrations.0001_squashed_0003_tidy hd1:" in text
+    assert f"integrations.0001_squashed_0003_tidy {ALGORITHM}:" in text
 
 
 def test_missing_or_foreign_lockfile_fails_clearly(repo: Site) -> None:

@@ -266,15 +266,13 @@ def test_probes_leave_no_connection_open(client: Client) -> None:
 def test_warm_up_computes_the_code_facts_without_connecting() -> None:
     from django.db.backends.signals import connection_created
 
-    from health_deep import memo, warmup
-    from health_deep.schema import catalog
+    from health_deep import backends, memo, warmup
 
     opened: list[str] = []
 
     def record(sender: object, connection: object, **kwargs: object) -> None:
         opened.append(threading.current_thread().name)
 
-    memo.reset()
     connection_created.connect(record)
     try:
         warmup.start().join(timeout=30)
@@ -283,7 +281,7 @@ def test_warm_up_computes_the_code_facts_without_connecting() -> None:
 
     assert {"migrations:facts", "smoke:endpoints"} <= set(memo._cache)
     assert "smoke:plan" not in memo._cache  # planning runs managers: under the guard only
-    if connection.vendor in catalog.TYPES_WITHOUT_SERVER:  # MySQL's types need the server
+    if not backends.get(connection.vendor).features.types_need_server:  # MySQL's do
         assert any(key.startswith("schema:default") for key in memo._cache)
     assert opened == []
 
@@ -300,7 +298,7 @@ def test_an_evaluation_done_before_its_callback_is_registered_does_not_deadlock(
             return future
 
     cache, calls = ProbeCache(), []
-    cache._pool = Immediate()  # type: ignore[assignment]
+    cache._executor = Immediate()  # type: ignore[assignment]
     answers = []
     probe = threading.Thread(target=lambda: answers.append(
         cache.get("k", slow(0, calls), ttl=5, deadline=1, timed_out=timed_out)))

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.test.utils import override_settings
 
-from health_deep import memo, runner
+from health_deep import runner
 from health_deep.findings import Finding
 from tests.smokeapp.models import Author, Book, Publisher
 from tests.test_schema_drift import MY, PG, SQLITE, modify, rebuild, sql
@@ -162,7 +162,6 @@ def test_E304_a_registered_callable_that_writes_is_refused_and_writes_nothing() 
         return Author.objects.create(name="written by a probe")
 
     with override_settings(HEALTH_DEEP={"SMOKE_QUERIES": {"library:writes": sneaky}}):
-        memo.reset()
         failures = smoke()
 
     assert [f.id for f in failures] == ["health_deep.E304"]
@@ -200,7 +199,6 @@ def test_E302_a_slow_sqlite_query_is_interrupted_at_the_deadline() -> None:
     Author.objects.create(name="A")
     with override_settings(HEALTH_DEEP={"SMOKE_QUERIES": {"library:writes": slow},
                                         "STATEMENT_TIMEOUT": 0.3}):
-        memo.reset()
         started = time.monotonic()
         failures = smoke()
         elapsed = time.monotonic() - started
@@ -270,7 +268,6 @@ def test_E307_bad_registrations_are_system_check_errors(setting: object, message
 @pytest.mark.django_db
 def test_a_site_without_endpoints_reports_nothing(settings: object) -> None:
     settings.ROOT_URLCONF = "tests.urls_health_only"  # type: ignore[attr-defined]
-    memo.reset()
 
     assert runner.smoke_findings() == []
 

@@ -6,6 +6,13 @@ Formatting is not part of it: quotes, line breaks, comments, import order and tr
 all vanish because we hash values and syntax trees, never file bytes. The canonical form is a
 plain JSON-able tree so the lockfile can print a readable difference between two versions.
 
+A fingerprint has two parts: the semantic hash above, and a hash of the file's syntax tree
+(comments, docstrings and formatting gone). A migration counts as edited only when both
+changed. The semantic part alone can change with no edit at all: some migration files compute
+values when they are imported, from the settings or even from the database (wagtail-localize's
+first migration names a different model once a later wagtail migration is applied), so the
+process that ran ``migrate`` and a later one load different operations from the same file.
+
 Bump ``ALGORITHM`` whenever the canonical form changes; stored fingerprints carry the tag.
 """
 
@@ -28,21 +35,43 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
-ALGORITHM = "hd1"
+ALGORITHM = "hd2"
 
 Canon = Any  # JSON-able: None, bool, int, float, str, list, dict[str, Canon]
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
+_NO_SOURCE = "-"  # the file's source could not be read: only the semantic part counts
+
+
 def fingerprint(migration: Any) -> str:
-    """The fingerprint of a loaded ``Migration`` instance, prefixed with the algorithm tag."""
-    return digest(canonical(migration))
+    """The fingerprint of a loaded ``Migration`` instance: ``hd2:<semantic>:<source>``."""
+    return f"{ALGORITHM}:{_hash(canonical(migration))}:{source_hash(migration)}"
 
 
-def digest(canon: Canon) -> str:
+def _hash(canon: Canon) -> str:
     blob = json.dumps(canon, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return f"{ALGORITHM}:{hashlib.sha256(blob.encode()).hexdigest()}"
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def source_hash(migration: Any) -> str:
+    """A hash of the migration file's syntax tree, or ``-`` when its source cannot be read."""
+    tree = _Context(sys.modules.get(type(migration).__module__)).tree
+    return _NO_SOURCE if tree is None else _hash(_tree(tree))
+
+
+def unchanged(recorded: str, current: str) -> bool:
+    """Whether the migration that had ``recorded`` is the one that has ``current`` now: the
+    same operations, or the same file (its operations then depend on where it was loaded)."""
+    if recorded == current:
+        return True
+    old, new = recorded.split(":"), current.split(":")
+    if len(old) != 3 or len(new) != 3 or old[0] != new[0]:
+        return False
+    if old[1] == new[1]:
+        return True
+    return _NO_SOURCE not in (old[2], new[2]) and old[2] == new[2]
 
 
 def canonical(migration: Any) -> dict[str, Canon]:
@@ -222,7 +251,7 @@ def _tree(node: Any) -> Canon:
 
 
 def _has_docstring(node: ast.AST) -> bool:
-    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+    if not isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return False
     first = node.body[0] if node.body else None
     return (

@@ -7,7 +7,7 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping
 
 from health_deep.findings import Finding
-from health_deep.history.fingerprint import ALGORITHM
+from health_deep.history.fingerprint import ALGORITHM, unchanged
 from health_deep.history.graph import CodeFacts, Key
 
 
@@ -101,7 +101,7 @@ def _edited(
             damaged.append(_name(key))
         elif not row.fingerprint.startswith(f"{ALGORITHM}:"):
             old_algorithm.append(_name(key))
-        elif row.fingerprint != current:
+        elif not unchanged(row.fingerprint, current):
             findings.append(_edited_finding(alias, key, row, current))
         elif row.source == "accepted":
             findings.append(_accepted_finding(alias, key, row))

@@ -8,17 +8,19 @@ commit that last wrote the lockfile (through git) and prints what changed in mea
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
-import itertools
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from health_deep.history.fingerprint import ALGORITHM, canonical, fingerprint
+from health_deep.history.fingerprint import ALGORITHM, canonical, fingerprint, unchanged
 from health_deep.history.graph import Key
 from health_deep.history.semantic_diff import describe
 
@@ -118,7 +120,7 @@ def compare(locked: dict[Key, str], code: Migrations, *, apps: set[str],
             continue  # an app outside the checked set (or no longer installed)
         if key not in code.fingerprints:
             (report.squashed_away if key in code.replaced else report.deleted).append(key)
-        elif code.fingerprints[key] != fp:
+        elif not unchanged(fp, code.fingerprints[key]):
             report.edited[key] = explain(key, code, lockfile=lockfile)
     report.new = sorted(set(code.fingerprints) - set(locked))
     return report
@@ -137,10 +139,12 @@ def explain(key: Key, code: Migrations, *, lockfile: Path) -> list[str]:
     if source is None:
         return ["fingerprint changed (no git history to show the previous version)"]
     try:
-        old = _load_source(source, key)
+        with _loaded(source, key) as old:
+            # Canonicalised while its module is importable: local functions are read from it.
+            before = canonical(old)
     except Exception as exc:  # the old file may not import with today's code
         return [f"fingerprint changed (the previous version does not load: {exc})"]
-    lines = describe(canonical(old), canonical(code.objects[key]))
+    lines = describe(before, canonical(code.objects[key]))
     return lines or ["fingerprint changed"]
 
 
@@ -164,17 +168,20 @@ def _previous_source(migration_file: Path, *, lockfile: Path) -> str | None:
     return _git(Path(top), "show", f"{commit}:{relative.as_posix()}")
 
 
-_counter = itertools.count()
-
-
-def _load_source(source: str, key: Key) -> Any:
-    name = f"_health_deep_previous_{next(_counter)}"
-    folder = Path(tempfile.mkdtemp(prefix="health_deep_lock_"))
-    path = folder / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module.Migration(key[1], key[0])
+@contextlib.contextmanager
+def _loaded(source: str, key: Key) -> Iterator[Any]:
+    """The ``Migration`` of an old version of a file, importable only while in use: its
+    module and temporary folder are gone afterwards."""
+    name = f"_health_deep_previous_{uuid.uuid4().hex}"
+    with tempfile.TemporaryDirectory(prefix="health_deep_lock_") as folder:
+        path = Path(folder) / f"{name}.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+            yield module.Migration(key[1], key[0])
+        finally:
+            sys.modules.pop(name, None)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from health_deep import backends
+from health_deep.backends.base.types import Verdict
 from health_deep.findings import Finding
 from health_deep.schema.model import (
     Catalog,
@@ -29,7 +31,6 @@ from health_deep.schema.model import (
     ExpectedTable,
     Table,
 )
-from health_deep.schema.types import Verdict, judge
 
 _ROWID = ("rowid", "oid", "_rowid_")
 
@@ -113,7 +114,8 @@ class _TableCheck:
 
     def __init__(self, alias: str, table: ExpectedTable, actual: Table, catalog: Catalog):
         self.alias, self.table, self.actual, self.catalog = alias, table, actual, catalog
-        self.vendor = catalog.vendor
+        self.backend = backends.get(catalog.vendor)
+        self.features = self.backend.features
         self.findings: list[Finding] = []
 
     def add(self, fid: str, obj: str, message: str, **details: object) -> None:
@@ -126,8 +128,8 @@ class _TableCheck:
         for column in self.table.columns:
             have = self.actual.columns.get(self.catalog.key(column.name))
             where = f"{self.table.name}.{column.name}"
-            if have is None and self.vendor == "sqlite" and column.name.lower() in _ROWID:
-                continue  # every SQLite rowid table has it, listed or not
+            if have is None and self.features.implicit_rowid and column.name.lower() in _ROWID:
+                continue  # every rowid table has it, listed or not
             if have is None and not self.table.managed:
                 self.findings.append(_unmanaged_column_missing(self.alias, self.table, where))
             elif have is None:
@@ -161,7 +163,7 @@ class _TableCheck:
 
     def column_type(self, want: ExpectedColumn, have: Column, where: str) -> None:
         assert want.db_type is not None
-        verdict = judge(want.db_type, have.type, vendor=self.vendor)
+        verdict = self.backend.judge(want.db_type, have.type)
         if want.auto and verdict in (Verdict.WIDER, Verdict.NARROWER):
             # An auto key's width follows DEFAULT_AUTO_FIELD as it was when the table was
             # created (auto-created M2M tables ignore the app's default_auto_field), and the
@@ -273,7 +275,7 @@ class _Constraints:
     def type_refuses_negatives(self, col: str | None) -> bool:
         # MySQL's positive fields are UNSIGNED, which refuses negatives without their CHECK
         # (an AlterField there restates the column with MODIFY and drops that CHECK).
-        return self.check.catalog.enforces_unsigned and \
+        return self.check.features.enforces_unsigned and \
             "unsigned" in self.check.actual.columns[col or ""].type.lower()
 
     def foreign_key(self, column: ExpectedColumn, where: str, col: str | None) -> None:
@@ -327,7 +329,7 @@ class _Constraints:
             wanted = self.folded(columns)
             found = self.explain(c for c in self.actual if c.kind in kinds and not c.partial
                                  and self.cols(c) == wanted)
-        if kind == "check" and self.check.vendor != "postgresql" and not found:
+        if kind == "check" and not self.check.features.tells_checks_from_uniques and not found:
             found = self.explain(self.named(name, ("check", "unique")))
         if not found:
             fid = "health_deep.W212" if kind == "index" else "health_deep.W215"

@@ -88,9 +88,6 @@ class Catalog:
     tables: dict[str, Table]
     case_insensitive: bool = False
     truncates: bool = False  # MySQL without a strict sql_mode: too-long values are cut silently
-    # The server enforces UNSIGNED in a column type (MySQL); SQLite accepts the word and
-    # ignores it, so there only the column's CHECK refuses negatives.
-    enforces_unsigned: bool = False
 
     def key(self, name: str) -> str:
         return name.lower() if self.case_insensitive else name

@@ -21,7 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.models import QuerySet
 from django.db.models.query import RawQuerySet
 
-from health_deep import dbguard, userguard
+from health_deep import dbguard, memo, userguard
 from health_deep.findings import Finding
 from health_deep.smoke.discovery import Endpoint
 
@@ -83,16 +83,15 @@ class Outcome:
     skipped: list[Query]
 
 
-_offset = 0  # where the next probe starts, so skipped queries are not always the same
-_reached: dict[str, set[str]] = {}  # registered query -> the aliases it was seen to reach
 
 
 def run(queries: list[Query], *, deadline: float, timeout: float) -> Outcome:
     """Run ``queries`` within ``deadline`` seconds, starting where the last probe stopped."""
-    global _offset
     if not queries:
         return Outcome([], 0, [])
-    start = _offset % len(queries)
+    # Where the next probe starts, so the queries a deadline leaves out are not always the same.
+    rotation = memo.record("smoke:rotation")
+    start = rotation.get("offset", 0) % len(queries)
     ordered = queries[start:] + queries[:start]
     stop = time.monotonic() + deadline
     outcome = Outcome([], 0, [])
@@ -107,7 +106,7 @@ def run(queries: list[Query], *, deadline: float, timeout: float) -> Outcome:
         else:
             _run_alias(alias, group, stop=stop, timeout=min(timeout, remaining),
                        outcome=outcome)
-    _offset = start + outcome.ran
+    rotation["offset"] = start + outcome.ran
     return outcome
 
 
@@ -121,7 +120,8 @@ def _run_registered(group: list[Query], *, stop: float, timeout: float,
         limit = max(0.001, min(timeout, stop - time.monotonic()))
         # The default database from the start (where most callables read), then whichever
         # others the callable was seen to reach.
-        known = _reached.setdefault(query.key, {DEFAULT_DB_ALIAS} & set(settings.DATABASES))
+        reached = memo.record("smoke:reached")  # registered query -> the aliases it reached
+        known = reached.setdefault(query.key, {DEFAULT_DB_ALIAS} & set(settings.DATABASES))
         try:
             finding = userguard.call_guarded(lambda q=query: _run_one(q), timeout=limit,  # type: ignore[misc]
                                              known=known, touched=touched)

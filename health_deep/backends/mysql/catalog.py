@@ -3,7 +3,7 @@
 One ``UNION ALL`` returns tables, columns, index parts, foreign key parts, CHECK constraints
 and the session's ``sql_mode``, for the connection's database only. Types are kept as the
 server spells them in ``COLUMN_TYPE`` (``int(11)``, ``varchar(100)``, ``tinyint(1)``);
-:mod:`health_deep.schema.types_mysql` judges them.
+:mod:`health_deep.backends.mysql.types` judges them.
 
 MariaDB stores a ``json`` column as ``longtext`` with a column-level
 ``CHECK (json_valid(`col`))``. A column is read as JSON only when exactly that check names
@@ -158,5 +158,4 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
                             not in _NO_FOREIGN_KEYS)
         for name, kind in kinds.items()
     }
-    return Catalog(vendor="mysql", tables=tables, case_insensitive=True, truncates=not strict,
-                   enforces_unsigned=True)
+    return Catalog(vendor="mysql", tables=tables, case_insensitive=True, truncates=not strict)

@@ -9,9 +9,10 @@ value ranges, which also settles ``unsigned`` (a ``PositiveIntegerField``) both 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
-from health_deep.schema.types import Verdict, digits_verdict, precision_verdict
+from health_deep.backends.base.types import Verdict, digits_verdict, precision_verdict
 
 _ALIASES = {
     "integer": "int",
@@ -70,6 +71,7 @@ def _int_range(t: _Type) -> tuple[int, int]:
     return (0, 2**bits - 1) if t.unsigned else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
 
 
+@functools.lru_cache(maxsize=4096)
 def judge(expected: str, actual: str) -> Verdict:
     """How the column type ``actual`` serves a field whose type is ``expected``."""
     want, have = parse(expected), parse(actual)

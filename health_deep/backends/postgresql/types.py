@@ -1,26 +1,17 @@
-"""Is a column's type compatible with what the field needs? The spelling rules per backend.
+"""Type compatibility on PostgreSQL.
 
-The question is not "are the strings equal" but "can the values the code writes come back
-unchanged?". Each backend spells types its own way (``varchar(100)`` is PostgreSQL's
-``character varying(100)``; ``serial`` is an ``integer`` with a default), so both sides are
-parsed into a base name and parameters before they are judged.
+Django asks for ``varchar(100)``, ``serial``, ``timestamp with time zone``; the catalog
+answers ``character varying(100)``, ``integer`` with a default, ``timestamptz``. Both sides are
+parsed into a base name and parameters, then judged within ranked families.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
 import functools
 import re
 
-
-class Verdict(enum.Enum):
-    SAME = "same"
-    WIDER = "wider"  # the column holds more than the field writes: works, worth knowing
-    NARROWER = "narrower"  # some values the field accepts will be rejected or cut
-    COMPATIBLE = "compatible"  # another type that round-trips the values
-    INCOMPATIBLE = "incompatible"
-    UNKNOWN = "unknown"  # a spelling we do not know: never judged critical
+from health_deep.backends.base.types import Verdict, digits_verdict, precision_verdict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +21,7 @@ class Parsed:
     array: bool = False
 
 
-_PG_ALIASES = {
+_ALIASES = {
     "character varying": "varchar",
     "character": "char",
     "bpchar": "char",
@@ -71,7 +62,7 @@ _COMPATIBLE = {
 _ARRAY = re.compile(r"(\[\d*\])+$")
 
 
-def parse_postgres(spelling: str) -> Parsed:
+def parse(spelling: str) -> Parsed:
     text = " ".join(spelling.strip().lower().split())
     array = _ARRAY.search(text)
     if array:
@@ -83,27 +74,15 @@ def parse_postgres(spelling: str) -> Parsed:
         params, _, rest = tail.partition(")")
         text = f"{head.strip()} {rest.strip()}".strip()
     base = text.replace('"', "").rsplit(".", 1)[-1]  # qualified outside the search_path
-    base = _PG_ALIASES.get(base, base)
+    base = _ALIASES.get(base, base)
     numbers = tuple(int(p) for p in re.findall(r"\d+", params))
     return Parsed(base, numbers, array is not None)
 
 
 @functools.lru_cache(maxsize=4096)
-def judge(expected: str, actual: str, *, vendor: str) -> Verdict:
+def judge(expected: str, actual: str) -> Verdict:
     """How the column type ``actual`` serves a field whose type is ``expected``."""
-    if vendor == "sqlite":
-        return _judge_sqlite(expected, actual)
-    if vendor == "postgresql":
-        return _judge_parsed(parse_postgres(expected), parse_postgres(actual))
-    if vendor == "mysql":
-        from health_deep.schema import types_mysql  # it builds on Verdict, defined here
-
-        return types_mysql.judge(expected, actual)
-    return Verdict.SAME if _fold(expected) == _fold(actual) else Verdict.UNKNOWN
-
-
-def _fold(spelling: str) -> str:
-    return " ".join(spelling.lower().split())
+    return _judge_parsed(parse(expected), parse(actual))
 
 
 def _judge_parsed(want: Parsed, have: Parsed) -> Verdict:
@@ -161,21 +140,6 @@ def _compare_params(want: Parsed, have: Parsed) -> Verdict:
     return Verdict.UNKNOWN
 
 
-def digits_verdict(want: tuple[int, ...], have: tuple[int, ...]) -> Verdict:
-    """Decimal ``(precision, scale)``, a missing scale being 0: fewer digits after the point,
-    or fewer before it, cut values the field accepts."""
-    wp, ws = (*want, 0)[:2]
-    hp, hs = (*have, 0)[:2]
-    if (wp, ws) == (hp, hs):
-        return Verdict.SAME
-    return Verdict.NARROWER if hs < ws or hp - hs < wp - ws else Verdict.WIDER
-
-
-def precision_verdict(want: int, have: int) -> Verdict:
-    """Fractional-second digits: fewer round the values the code writes."""
-    return Verdict.SAME if want == have else Verdict.NARROWER if have < want else Verdict.WIDER
-
-
 _KNOWN = {
     "smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean",
     "char", "varchar", "text", "bytea", "date", "time without time zone",
@@ -187,37 +151,3 @@ _KNOWN = {
 
 def _is_known(base: str) -> bool:
     return base in _KNOWN
-
-
-# SQLite stores by type affinity and enforces neither length nor precision, so two declared
-# types are compatible when their affinities are; the declared spelling differing is a hint.
-def affinity(declared: str) -> str:
-    """SQLite's column affinity for a declared type (the rules of section 3.1 of its docs)."""
-    upper = declared.upper()
-    if "INT" in upper:
-        return "INTEGER"
-    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
-        return "TEXT"
-    if "BLOB" in upper or not upper.strip():
-        return "BLOB"
-    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
-        return "REAL"
-    return "NUMERIC"
-
-
-_SQLITE_NUMBERS = {"INTEGER", "REAL", "NUMERIC"}
-
-
-def _judge_sqlite(expected: str, actual: str) -> Verdict:
-    want, have = affinity(expected), affinity(actual)
-    same_base = re.sub(r"\(.*\)", "", _fold(expected)) == re.sub(r"\(.*\)", "", _fold(actual))
-    if want == have == "INTEGER":
-        # integer, bigint, smallint, "integer unsigned": one storage class of up to 8 bytes,
-        # and no converter reads the declared name. Django itself leaves them mixed: an
-        # AutoField -> BigAutoField change keeps the foreign key columns that point at it.
-        return Verdict.SAME
-    if want == have:
-        return Verdict.SAME if same_base else Verdict.COMPATIBLE
-    if want in _SQLITE_NUMBERS and have in _SQLITE_NUMBERS:
-        return Verdict.COMPATIBLE
-    return Verdict.INCOMPATIBLE

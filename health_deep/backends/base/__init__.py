@@ -1,0 +1,80 @@
+"""The contract every vendor home fulfils, and its defaults.
+
+health_deep keeps what it knows of each database vendor in one home, as Django keeps
+``django/db/backends/<vendor>/``: ``catalog`` (the one catalog query and its shaping),
+``types`` (which column types serve which fields), ``operations`` (the guard's limits, how a
+driver error is classified, whether a transaction was ended). The rule modules ask a
+backend's :class:`Features` instead of comparing vendor names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from health_deep.backends.base.types import Verdict, fold
+from health_deep.schema.model import Catalog, ExpectedTable
+
+
+class Failure(enum.Enum):
+    """Why a probe query failed, as far as the driver lets us tell."""
+
+    MISSING_TABLE = "missing_table"
+    TIMEOUT = "timeout"
+    READ_ONLY = "read_only"  # something tried to write inside the read-only transaction
+    UNREACHABLE = "unreachable"
+    OTHER = "other"
+
+
+@dataclasses.dataclass(frozen=True)
+class Features:
+    """What the rule modules may ask of a vendor."""
+
+    # Every table has rowid/oid/_rowid_, listed in the catalog or not (SQLite).
+    implicit_rowid: bool = False
+    # The server refuses a negative value in an UNSIGNED column by its type alone (MySQL);
+    # SQLite accepts the word and ignores it.
+    enforces_unsigned: bool = False
+    # The catalog tells a CHECK from a UNIQUE constraint of the same name (PostgreSQL);
+    # elsewhere a declared check is also looked for among the unique ones.
+    tells_checks_from_uniques: bool = True
+    # Django asks the server (its version) to state column types (MySQL): the expected
+    # schema cannot be worked out offline, in the warm-up thread.
+    types_need_server: bool = False
+
+
+class BaseBackend:
+    """A vendor home. Subclasses override what their vendor does differently."""
+
+    vendor = ""
+    features = Features()
+
+    def judge(self, expected: str, actual: str) -> Verdict:
+        """How the column type ``actual`` serves a field whose type is ``expected``."""
+        return Verdict.SAME if fold(expected) == fold(actual) else Verdict.UNKNOWN
+
+    def read_catalog(self, cursor: Any, *, expected: Iterable[ExpectedTable]) -> Catalog:
+        """The live schema, in one query on ``cursor``."""
+        raise NotImplementedError(f"no catalog reader for {self.vendor}")
+
+    def limit(self, connection: Any, cursor: Any, timeout: float) -> list[str]:
+        """Put the guard's limits on the open transaction; return the statements that undo
+        whichever of them outlive it (session settings), run after the rollback."""
+        return []
+
+    @contextlib.contextmanager
+    def deadline(self, connection: Any, timeout: float) -> Iterator[None]:
+        """Interrupt what runs past ``timeout`` where the server has no statement timeout."""
+        yield
+
+    def classify(self, cause: BaseException) -> Failure | None:
+        """The failure a driver error of this vendor means, or None when not this vendor's."""
+        return None
+
+    def transaction_ended(self, connection: Any, *, outermost: bool) -> bool | None:
+        """Whether the guard's transaction was ended under it; None when the vendor does not
+        tell cheaply."""
+        return None

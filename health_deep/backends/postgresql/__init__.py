@@ -1,0 +1,32 @@
+"""PostgreSQL's home: ``pg_catalog`` in one query, its type spellings, ``SET LOCAL`` limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from health_deep.backends.base import BaseBackend, Failure, Features
+from health_deep.backends.base.types import Verdict
+from health_deep.backends.postgresql import catalog, operations, types
+from health_deep.schema.model import Catalog, ExpectedTable
+
+
+class Backend(BaseBackend):
+    vendor = "postgresql"
+    features = Features(tells_checks_from_uniques=True)
+
+    def judge(self, expected: str, actual: str) -> Verdict:
+        return types.judge(expected, actual)
+
+    def read_catalog(self, cursor: Any, *, expected: Iterable[ExpectedTable]) -> Catalog:
+        # Tables whose db_table names another schema are read there too.
+        return catalog.read(cursor, schemas=sorted({t.schema for t in expected if t.schema}))
+
+    def limit(self, connection: Any, cursor: Any, timeout: float) -> list[str]:
+        return operations.limit(cursor, timeout)
+
+    def classify(self, cause: BaseException) -> Failure | None:
+        return operations.classify(cause)
+
+    def transaction_ended(self, connection: Any, *, outermost: bool) -> bool | None:
+        return operations.transaction_ended(connection.connection)
