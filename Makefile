@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres test-mariadb faults mysql-headers matrix incident realworld lint clean
+.PHONY: run test test-sqlite test-postgres test-mariadb fast faults mysql-headers matrix incident realworld lint docs clean
 
 $(VENV)/.installed: pyproject.toml
 	@pkg-config --exists libmariadb || pkg-config --exists mysqlclient || $(MAKE) --no-print-directory mysql-headers
@@ -29,6 +29,10 @@ test-postgres: $(VENV)/.installed
 
 test-mariadb: $(VENV)/.installed
 	HEALTH_DEEP_TEST_DB=mariadb $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The fast loop: the tests that start no process, on SQLite.
+fast: $(VENV)/.installed
+	HEALTH_DEEP_TEST_DB=sqlite $(BIN)/python -m pytest -q -m "not subprocess and not faults" $(PYTEST_ARGS)
 
 ## The fault and load suite: gunicorn and uvicorn on a private PostgreSQL server (~3 minutes).
 faults: $(VENV)/.installed
@@ -65,15 +69,19 @@ mysql-headers:
 incident: $(VENV)/.installed
 	$(BIN)/python example_project/incident.py
 
-## Zero findings on 26 popular third-party apps, migrated on SQLite, PostgreSQL and MariaDB (slow).
+## No false alarm on 56 third-party packages with models: three backends, three site configurations (slow).
 realworld: $(VENV)/.installed
 	$(PYTHON) -m venv .venv-realworld
 	.venv-realworld/bin/python -m pip install --quiet -e ".[postgres,mysql]" -r tests/realworld/requirements.txt
 	.venv-realworld/bin/python tests/realworld/run.py
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check health_deep tests example_project
+	$(BIN)/ruff check health_deep tests example_project benchmarks
 	$(BIN)/mypy health_deep
 
+## The documentation site, with warnings as errors (site/ is not committed).
+docs: $(VENV)/.installed
+	$(BIN)/mkdocs build --strict --site-dir site --quiet
+
 clean:
-	rm -rf $(VENV) .venv-realworld .venv-py* example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-realworld .venv-py* example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache site

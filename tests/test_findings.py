@@ -1,4 +1,4 @@
-"""The finding registry: ids are well formed, and the README lists exactly these."""
+"""The finding registry: ids are well formed, and the docs list exactly these."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import pytest
 
 from health_deep.findings import REGISTRY, Finding, Severity, status_of, summary
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "findings.md"
 
 
-def test_readme_lists_every_finding_id_with_its_severity() -> None:
-    rows = re.findall(r"^\| `(health_deep\.[A-Z]\d{3})` \| (\w+) \|", README.read_text(), re.M)
+def test_the_reference_lists_every_finding_id_with_its_severity() -> None:
+    rows = re.findall(r"^\| `(health_deep\.[A-Z]\d{3})` \| (\w+) \|", REFERENCE.read_text(),
+                      re.M)
 
     assert dict(rows) == {k.id: k.severity.label for k in REGISTRY.values()}
 
