@@ -31,7 +31,7 @@ def raise_for(findings: list[Finding]) -> None:
 
 
 @dataclasses.dataclass
-class _Served(HealthCheck):
+class ServedCheck(HealthCheck):
     """Shared plumbing: cache key, evaluation, and what the view reads back."""
 
     findings: list[Finding] = dataclasses.field(
@@ -74,7 +74,7 @@ class _Served(HealthCheck):
 
 
 @dataclasses.dataclass
-class Connection(_Served):
+class Connection(ServedCheck):
     """The database answers ``SELECT 1``: django-health-check's ``Database`` check, served
     through the probe cache. Per request, that check opens a connection (a new server process
     on PostgreSQL) for every probe; here a flood of probes costs one per TTL."""
@@ -88,7 +88,7 @@ class Connection(_Served):
 
 
 @dataclasses.dataclass
-class Migrations(_Served):
+class Migrations(ServedCheck):
     """Migration integrity on one database: unapplied, unknown and edited migrations.
 
     ``include_code`` adds the code-only finding (models changed without a migration); the
@@ -109,7 +109,7 @@ class Migrations(_Served):
 
 
 @dataclasses.dataclass
-class SchemaDrift(_Served):
+class SchemaDrift(ServedCheck):
     """Schema drift on one database: the live catalog judged against what the models need."""
 
     alias: str = "default"
@@ -121,7 +121,7 @@ class SchemaDrift(_Served):
 
 
 @dataclasses.dataclass
-class SmokeQueries(_Served):
+class SmokeQueries(ServedCheck):
     """Each endpoint's own query, run for one real row, read-only, under one deadline."""
 
     name = "smoke"

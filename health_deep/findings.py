@@ -99,6 +99,20 @@ REGISTRY: dict[str, Kind] = _registry(
 )
 
 
+class Details(dict[str, Any]):
+    """A finding's details, read-only: one finding object is served to many requests (and
+    pickled into a shared cache), so nothing may change it after it is made."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a finding's details are read-only")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Details, (dict(self),))
+
+
 @dataclasses.dataclass(frozen=True)
 class Finding:
     """One thing health_deep found. ``details`` may hold names and SQL: never shown anonymously."""
@@ -114,6 +128,8 @@ class Finding:
     def __post_init__(self) -> None:
         if self.id not in REGISTRY:
             raise ValueError(f"unregistered finding id {self.id!r}")
+        if not isinstance(self.details, Details):
+            object.__setattr__(self, "details", Details(self.details))
 
     @property
     def severity(self) -> Severity:

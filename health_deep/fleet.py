@@ -77,7 +77,7 @@ def _target(field: Any) -> str | None:
 
 
 def _endpoints() -> list[tuple[str, str, str, str]]:
-    from health_deep.smoke.check import smoke_endpoints
+    from health_deep.smoke.runner import smoke_endpoints
 
     return sorted((e.route, e.name or "", e.view, e.source) for e in smoke_endpoints())
 

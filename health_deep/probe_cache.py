@@ -105,7 +105,7 @@ class ProbeCache:
     def get(self, key: str, compute: Compute, *, ttl: float, deadline: float,
             timed_out: Callable[[], list[Finding]]) -> Answer:
         """Findings for ``key`` no older than ``ttl``, within ``deadline`` seconds."""
-        shared = _Shared.get(key, ttl)
+        shared = FleetCache.get(key, ttl)
         if shared is not None:
             return Answer(list(shared.findings), shared.age())
         with self._lock:
@@ -130,7 +130,7 @@ class ProbeCache:
 
     def _start(self, key: str, compute: Compute, ttl: float) -> Future[list[Finding]]:
         self.evaluations += 1
-        future = self._pool.submit(_Shared.evaluate, key, ttl, lambda: _evaluate(compute))
+        future = self._pool.submit(FleetCache.evaluate, key, ttl, lambda: _evaluate(compute))
         self._inflight[key] = future
 
         def done(f: Future[list[Finding]]) -> None:
@@ -147,15 +147,15 @@ class ProbeCache:
         with self._lock:
             self._results.clear()
             self.evaluations = 0
-        _Shared.forget()
+        FleetCache.forget()
 
     @staticmethod
     def forget_shared() -> None:
         """Forget the shared cache's connection and pause (its settings changed)."""
-        _Shared.forget()
+        FleetCache.forget()
 
 
-class _Shared:
+class FleetCache:
     """The optional fleet-wide layer over a Django cache (``HEALTH_DEEP['CACHE_ALIAS']``).
 
     A shared result is reused only by an instance that runs the same code against the same

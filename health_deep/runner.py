@@ -22,7 +22,7 @@ from health_deep.schema.model import ExpectedTable
 
 # The smoke check lives in its own module; the view, the command and the system checks reach
 # every check through this one.
-from health_deep.smoke.check import (
+from health_deep.smoke.runner import (
     smoke_endpoints,
     smoke_findings,
     smoke_plan,

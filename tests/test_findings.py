@@ -43,3 +43,16 @@ def test_status_and_summary_are_safe_to_show() -> None:
     assert status_of(findings[:1]) == "warn"
     assert status_of([]) == "pass"
     assert summary(findings) == "health_deep.E101 x2, health_deep.W102"
+
+
+def test_a_findings_details_cannot_change_and_survive_a_shared_cache() -> None:
+    import pickle
+
+    finding = Finding(id="health_deep.E202", object="t.c", message="m",
+                      details={"expected": "int"})
+
+    with pytest.raises(TypeError):
+        finding.details["expected"] = "text"  # type: ignore[index]
+    copy = pickle.loads(pickle.dumps(finding))
+    assert copy == finding and copy.details == {"expected": "int"}
+    assert finding.as_dict()["details"] == {"expected": "int"}

@@ -7,6 +7,10 @@ identifiers are case-insensitive, so comparison never depends on the spelling.
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
+
+ConstraintKind = Literal["primary", "unique", "index", "foreign", "check", "exclusion"]
+TableKind = Literal["table", "view", "virtual"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +37,7 @@ class ExpectedConstraint:
     those match on columns. Named ones match on the name.
     """
 
-    kind: str  # "unique", "index", "check", "exclusion"
+    kind: Literal["unique", "index", "check", "exclusion"]
     columns: tuple[str, ...] = ()
     name: str | None = None
 
@@ -62,7 +66,7 @@ class Constraint:
     """Anything the catalog says constrains or indexes a table."""
 
     name: str
-    kind: str  # "primary", "unique", "index", "foreign", "check", "exclusion"
+    kind: ConstraintKind
     columns: tuple[str | None, ...] = ()  # None marks an expression
     valid: bool = True  # PostgreSQL: INVALID index, NOT VALID constraint
     partial: bool = False
@@ -73,7 +77,7 @@ class Constraint:
 @dataclasses.dataclass(frozen=True)
 class Table:
     name: str
-    kind: str  # "table" or "view"
+    kind: TableKind
     columns: dict[str, Column]
     constraints: tuple[Constraint, ...] = ()
     fills_on_insert: bool = False  # a BEFORE INSERT row trigger may supply column values

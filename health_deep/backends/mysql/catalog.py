@@ -17,7 +17,14 @@ import functools
 import re
 from typing import Any
 
-from health_deep.schema.model import Catalog, Column, Constraint, Table
+from health_deep.schema.model import (
+    Catalog,
+    Column,
+    Constraint,
+    ConstraintKind,
+    Table,
+    TableKind,
+)
 
 _TEXT = "CONVERT({} USING utf8mb4)"  # one character set across the UNION's branches
 
@@ -102,31 +109,38 @@ def _json_column(clause: str) -> str | None:
 def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
     """Turn the query's rows into tables. Pure and cached: an unchanged catalog is not
     shaped again."""
-    kinds: dict[str, str] = {}
+    kinds: dict[str, TableKind] = {}
     columns: dict[str, dict[str, Column]] = {}
-    parts: dict[tuple[str, str, str], list[tuple[int, Any]]] = {}
+    parts: dict[tuple[str, str, ConstraintKind], list[tuple[int, Any]]] = {}
     refs: dict[tuple[str, str], tuple[str, list[str]]] = {}
     checks: list[tuple[str, str, str, bool]] = []
     strict = True
     engines: dict[str, str] = {}
     triggered: set[str] = set()
-    for kind, table, name, a, b, c, d, e in rows:
+    # Each branch of the UNION fills the six value positions with its own columns.
+    for kind, table, name, *values in rows:
         if kind == "table":
             kinds[table] = "view" if name == "VIEW" else "table"
-            engines[table] = str(a or "")
+            engines[table] = str(values[0] or "")
         elif kind == "trigger":
             triggered.add(table)
         elif kind == "column":
+            column_type, nullable, has_default, generated, _position = values
             columns.setdefault(table, {})[name.lower()] = Column(
-                name=name, type=a, nullable=_true(b), has_default=_true(c), generated=_true(d))
+                name=name, type=column_type, nullable=_true(nullable),
+                has_default=_true(has_default), generated=_true(generated))
         elif kind == "index":
-            index_kind = "primary" if name == "PRIMARY" else "unique" if _true(b) else "index"
-            parts.setdefault((table, name, index_kind), []).append((int(e), a))
+            column, unique, _, _, seq = values
+            index_kind: ConstraintKind = ("primary" if name == "PRIMARY"
+                                          else "unique" if _true(unique) else "index")
+            parts.setdefault((table, name, index_kind), []).append((int(seq), column))
         elif kind == "foreign":
-            parts.setdefault((table, name, "foreign"), []).append((int(e), a))
-            refs.setdefault((table, name), (c, []))[1].append(d)
+            column, _, target, target_column, seq = values
+            parts.setdefault((table, name, "foreign"), []).append((int(seq), column))
+            refs.setdefault((table, name), (target, []))[1].append(target_column)
         elif kind == "check":
-            checks.append((table, name, a, _true(b)))
+            clause, column_level = values[0], values[1]
+            checks.append((table, name, clause, _true(column_level)))
         elif kind == "mode":
             strict = bool(_STRICT & set(str(name).upper().split(",")))
     constraints: dict[str, list[Constraint]] = {}

@@ -12,7 +12,7 @@ import functools
 import json
 from typing import Any
 
-from health_deep.schema.model import Catalog, Column, Constraint, Table
+from health_deep.schema.model import Catalog, Column, Constraint, ConstraintKind, Table
 
 # Relations in scope: search_path schemas (ranked, first wins) and explicitly named schemas.
 _SCOPE = """
@@ -64,7 +64,8 @@ SELECT json_build_object(
 )::text
 """
 
-_KIND = {"p": "primary", "u": "unique", "f": "foreign", "c": "check", "x": "exclusion"}
+_KIND: dict[str, ConstraintKind] = {"p": "primary", "u": "unique", "f": "foreign",
+                                    "c": "check", "x": "exclusion"}
 
 
 def read(cursor: Any, *, schemas: list[str]) -> Catalog:
@@ -91,15 +92,15 @@ def shape(data: dict[str, Any], *, explicit_schemas: set[str]) -> Catalog:
         return tuple(names.get((oid, n)) for n in attnums or ())  # 0: an expression
 
     constraints: dict[int, list[Constraint]] = {}
-    for oid, name, kind, valid, keys, ref_table, ref_oid, ref_keys in data["constraints"]:
+    for oid, name, contype, valid, keys, ref_table, ref_oid, ref_keys in data["constraints"]:
         constraints.setdefault(oid, []).append(Constraint(
-            name=name, kind=_KIND[kind], columns=named(oid, keys), valid=bool(valid),
+            name=name, kind=_KIND[contype], columns=named(oid, keys), valid=bool(valid),
             ref_table=ref_table,
             ref_columns=tuple(c for c in named(ref_oid, ref_keys) if c is not None)))
     for oid, name, unique, primary, valid, partial, keys in data["indexes"]:
-        kind = "primary" if primary else "unique" if unique else "index"
+        index_kind: ConstraintKind = "primary" if primary else "unique" if unique else "index"
         constraints.setdefault(oid, []).append(Constraint(
-            name=name, kind=kind, columns=named(oid, keys), valid=bool(valid),
+            name=name, kind=index_kind, columns=named(oid, keys), valid=bool(valid),
             partial=bool(partial)))
     tables: dict[str, Table] = {}
     # Lowest rank first, so the first schema on the search_path owns an unqualified name.

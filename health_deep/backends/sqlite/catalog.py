@@ -15,9 +15,17 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from health_deep.schema.model import Catalog, Column, Constraint, Table
+from health_deep.schema.model import (
+    Catalog,
+    Column,
+    Constraint,
+    ConstraintKind,
+    Table,
+    TableKind,
+)
 
 _USER = "m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
 
@@ -92,7 +100,7 @@ _SHADOW_SUFFIXES = ("_content", "_segments", "_segdir", "_docsize", "_stat", "_d
                     "_config", "_node", "_parent", "_rowid")
 
 
-def _shadow_tables(kinds: dict[str, str]) -> set[str]:
+def _shadow_tables(kinds: Mapping[str, str]) -> set[str]:
     virtual = [name for name, kind in kinds.items() if kind == "virtual"]
     return {name for name in kinds for v in virtual
             if name.startswith(v) and name[len(v):] in _SHADOW_SUFFIXES}
@@ -108,21 +116,23 @@ def read(cursor: Any) -> Catalog:
 def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
     """Turn the query's rows into tables. Pure, so it is testable without a database.
     Cached: an unchanged catalog is not shaped again."""
-    kinds: dict[str, str] = {}
+    kinds: dict[str, TableKind] = {}
     sql: dict[str, str] = {}
     columns: dict[str, dict[str, Column]] = {}
     pk: dict[str, list[tuple[int, str]]] = {}
     indexes: dict[tuple[str, str], dict[str, Any]] = {}
     foreign: dict[tuple[str, int], dict[str, Any]] = {}
-    for what, table, a, b, c, d, e, f in rows:
+    # Each branch of the UNION fills the six value positions with its own columns.
+    for what, table, *values in rows:
         key = table.lower()
         if what == "table":
-            text = b or ""
-            virtual = text.lstrip().upper().startswith("CREATE VIRTUAL TABLE")
-            kinds[key] = "view" if a == "view" else "virtual" if virtual else "table"
-            sql[key] = text
+            master_type, create = values[0], values[1] or ""
+            virtual = create.lstrip().upper().startswith("CREATE VIRTUAL TABLE")
+            kinds[key] = "view" if master_type == "view" else "virtual" if virtual else "table"
+            sql[key] = create
         elif what == "column":
-            name, declared, notnull, has_default, pk_pos, hidden = a, b or "", c, d, e, f
+            name, declared, notnull, has_default, pk_pos, hidden = values
+            declared = declared or ""
             rowid = bool(pk_pos) and declared.upper() == "INTEGER"
             columns.setdefault(key, {})[name.lower()] = Column(
                 name=name, type=declared, nullable=not notnull and not pk_pos,
@@ -130,18 +140,21 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
             if pk_pos:
                 pk.setdefault(key, []).append((pk_pos, name))
         elif what == "index":
-            entry = indexes.setdefault((key, a), {"unique": b, "origin": c, "partial": d,
-                                                  "cols": []})
-            entry["cols"].append((e, f))
+            index, unique, origin, partial, seqno, column = values
+            entry = indexes.setdefault((key, index), {"unique": unique, "origin": origin,
+                                                      "partial": partial, "cols": []})
+            entry["cols"].append((seqno, column))
         elif what == "foreign":
-            entry = foreign.setdefault((key, a), {"table": b, "cols": []})
-            entry["cols"].append((e, c, d))
+            fk_id, target, source, target_column, seq, _ = values
+            entry = foreign.setdefault((key, fk_id), {"table": target, "cols": []})
+            entry["cols"].append((seq, source, target_column))
     constraints: dict[str, list[Constraint]] = {}
     for key, members in pk.items():
         cols = tuple(name for _pos, name in sorted(members))
         constraints.setdefault(key, []).append(Constraint("primary", "primary", cols))
     for (key, name), entry in indexes.items():
-        kind = "primary" if entry["origin"] == "pk" else "unique" if entry["unique"] else "index"
+        kind: ConstraintKind = ("primary" if entry["origin"] == "pk"
+                                else "unique" if entry["unique"] else "index")
         cols = tuple(col for _seq, col in sorted(entry["cols"], key=lambda t: t[0]))
         constraints.setdefault(key, []).append(
             Constraint(name, kind, cols, partial=bool(entry["partial"])))
@@ -153,8 +166,8 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
     for key, text in sql.items():
         for match in _NAMED.finditer(text):
             name = next(g for g in match.groups()[:4] if g)
-            kind = "check" if match.group(5).upper() == "CHECK" else "unique"
-            constraints.setdefault(key, []).append(Constraint(name, kind))
+            named: ConstraintKind = "check" if match.group(5).upper() == "CHECK" else "unique"
+            constraints.setdefault(key, []).append(Constraint(name, named))
         for column in column_checks(text):
             constraints.setdefault(key, []).append(
                 Constraint(f"CHECK({column})", "check", (column,)))
