@@ -67,3 +67,15 @@ def test_a_column_check_on_a_column_the_model_lacks_is_still_reported() -> None:
     found = _renamed_positive_field("stock", "`stock` >= 0 and `gone` > 1")
 
     assert [f.id for f in found] == ["health_deep.W216"]
+
+
+@pytest.mark.parametrize(("folds", "found"), [(True, True), (False, False)])
+def test_table_names_fold_only_where_the_server_folds_them(folds: bool, found: bool) -> None:
+    rows = (("table", "Shop_Item", "BASE TABLE", "InnoDB", None, None, None, None),
+            ("column", "Shop_Item", "ID", "int(11)", "0", "0", "1", 1))
+
+    shaped = catalog.shape(rows, tables_case_insensitive=folds)
+
+    assert (shaped.table("shop_item") is not None) is found
+    assert shaped.table("Shop_Item") is not None
+    assert "id" in shaped.table("Shop_Item").columns  # column names always fold

@@ -43,9 +43,9 @@ def compare(*, alias: str, expected: Iterable[ExpectedTable], catalog: Catalog,
             ignore_tables: Iterable[str] = ()) -> list[Finding]:
     """Every drift between the models' needs and the live catalog of one database."""
     findings: list[Finding] = []
-    known: set[str] = {catalog.key(t) for t in ignore_tables}
+    known: set[str] = {catalog.table_key(t) for t in ignore_tables}
     for table in expected:
-        key = f"{table.schema}.{table.name}" if table.schema else catalog.key(table.name)
+        key = f"{table.schema}.{table.name}" if table.schema else catalog.table_key(table.name)
         known.add(key)
         actual = catalog.tables.get(key)
         if actual is None and not table.managed:
@@ -66,7 +66,7 @@ def compare(*, alias: str, expected: Iterable[ExpectedTable], catalog: Catalog,
                  "DATABASES[...]['OPTIONS']['init_command'].",
             details={}))
     extra = sorted({t.name for k, t in catalog.tables.items() if k not in known}
-                   - {catalog.key(name) for name in known})
+                   - {catalog.table_key(name) for name in known})
     if extra:
         findings.append(Finding(
             id="health_deep.I221", alias=alias, object=f"{len(extra)} table(s)",
@@ -282,9 +282,10 @@ class _Constraints:
         assert column.fk is not None
         if not self.check.actual.enforces_foreign_keys:
             return  # the table's storage engine keeps none: nothing was lost
-        target = self.check.key(column.fk[0])
+        target = self.check.catalog.table_key(column.fk[0])
         found = self.explain(c for c in self.actual if c.kind == "foreign"
-                             and self.cols(c) == (col,) and self.check.key(c.ref_table) == target)
+                             and self.cols(c) == (col,)
+                             and self.check.catalog.table_key(c.ref_table or "") == target)
         if not found:
             self.check.add("health_deep.W214", where,
                            f"Foreign key {where} -> {column.fk[0]} is missing: the database "

@@ -93,8 +93,19 @@ class Catalog:
     case_insensitive: bool = False
     truncates: bool = False  # MySQL without a strict sql_mode: too-long values are cut silently
 
+    # None: as case_insensitive. MySQL folds column names always, table names only with
+    # lower_case_table_names (Django's connection.features.ignores_table_name_case).
+    tables_case_insensitive: bool | None = None
+
     def key(self, name: str) -> str:
+        """A column name as the catalog keys it."""
         return name.lower() if self.case_insensitive else name
 
+    def table_key(self, name: str) -> str:
+        """A table name as the catalog keys it."""
+        folds = self.case_insensitive if self.tables_case_insensitive is None \
+            else self.tables_case_insensitive
+        return name.lower() if folds else name
+
     def table(self, name: str) -> Table | None:
-        return self.tables.get(self.key(name))
+        return self.tables.get(self.table_key(name))

@@ -21,7 +21,9 @@ class Backend(BaseBackend):
         return types.judge(expected, actual)
 
     def read_catalog(self, cursor: Any, *, expected: Iterable[ExpectedTable]) -> Catalog:
-        return catalog.read(cursor, mariadb=cursor.db.mysql_is_mariadb)
+        connection = cursor.db
+        return catalog.read(cursor, mariadb=connection.mysql_is_mariadb,
+                            tables_case_insensitive=connection.features.ignores_table_name_case)
 
     def limit(self, connection: Any, cursor: Any, timeout: float) -> list[str]:
         return operations.limit(connection, cursor, timeout)

@@ -83,10 +83,11 @@ def catalog_sql(*, mariadb: bool) -> str:
     return _TABLES + (_CHECKS_MARIADB if mariadb else _CHECKS_MYSQL)
 
 
-def read(cursor: Any, *, mariadb: bool) -> Catalog:
+def read(cursor: Any, *, mariadb: bool, tables_case_insensitive: bool = True) -> Catalog:
     """Run the catalog query on ``cursor`` and shape the answer into a :class:`Catalog`."""
     cursor.execute(catalog_sql(mariadb=mariadb))
-    return shape(tuple(map(tuple, cursor.fetchall())))
+    return shape(tuple(map(tuple, cursor.fetchall())),
+                 tables_case_insensitive=tables_case_insensitive)
 
 
 _NO_FOREIGN_KEYS = {"myisam", "aria", "memory", "archive", "csv", "merge", "mrg_myisam"}
@@ -106,7 +107,7 @@ def _json_column(clause: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=4)
-def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
+def shape(rows: tuple[tuple[Any, ...], ...], *, tables_case_insensitive: bool = True) -> Catalog:
     """Turn the query's rows into tables. Pure and cached: an unchanged catalog is not
     shaped again."""
     kinds: dict[str, TableKind] = {}
@@ -163,7 +164,7 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
         constraints.setdefault(table, []).append(Constraint(
             name=name, kind="check", columns=named or ((name,) if column_level else ())))
     tables = {
-        name.lower(): Table(name=name, kind=kind, columns=columns.get(name, {}),
+        (name.lower() if tables_case_insensitive else name): Table(name=name, kind=kind, columns=columns.get(name, {}),
                             constraints=tuple(constraints.get(name, ())),
                             fills_on_insert=name in triggered,
                             # MyISAM and friends keep no foreign keys (django-watson moves
@@ -172,4 +173,5 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
                             not in _NO_FOREIGN_KEYS)
         for name, kind in kinds.items()
     }
-    return Catalog(vendor="mysql", tables=tables, case_insensitive=True, truncates=not strict)
+    return Catalog(vendor="mysql", tables=tables, case_insensitive=True, truncates=not strict,
+                   tables_case_insensitive=tables_case_insensitive)
