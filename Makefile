@@ -77,6 +77,7 @@ realworld: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check health_deep tests example_project benchmarks
+	$(BIN)/ruff format --check health_deep tests example_project benchmarks
 	$(BIN)/mypy health_deep
 
 ## The documentation site, with warnings as errors (site/ is not committed).

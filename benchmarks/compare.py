@@ -156,8 +156,12 @@ def measure(models: int, backend: str, probes: int) -> dict[str, dict[str, float
             url = database
         else:
             url = f"sqlite:{site / 'bench.sqlite3'}"
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchsite", "BENCH_DB": url,
-               "PYTHONPATH": f"{site}{os.pathsep}{ROOT}"}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "benchsite",
+            "BENCH_DB": url,
+            "PYTHONPATH": f"{site}{os.pathsep}{ROOT}",
+        }
         try:
             scale.run(site, env, "-m", "django", "makemigrations", "genapp", "-v0")
             scale.run(site, env, "-m", "django", "migrate", "-v0")
@@ -176,16 +180,21 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("-n", type=int, default=50, help="probes per measurement")
     args = parser.parse_args()
-    print(f"{'backend':10} {'models':>6} {'probe':16} {'median ms':>10} {'p95 ms':>9} "
-          f"{'x Database':>10} {'statements':>10} {'RSS MB':>7}")
+    print(
+        f"{'backend':10} {'models':>6} {'probe':16} {'median ms':>10} {'p95 ms':>9} "
+        f"{'x Database':>10} {'statements':>10} {'RSS MB':>7}"
+    )
     for backend in args.backends:
         for models in args.models:
             result = measure(models, backend, args.n)
             base = result["Database view"]["median"]
             for name, m in result.items():
-                print(f"{backend:10} {models:>6} {name:16} {m['median'] * 1000:>10.2f} "
-                      f"{m['p95'] * 1000:>9.2f} {m['median'] / base:>10.2f} "
-                      f"{m['statements']:>10g} {m['rss']:>7.1f}", flush=True)
+                print(
+                    f"{backend:10} {models:>6} {name:16} {m['median'] * 1000:>10.2f} "
+                    f"{m['p95'] * 1000:>9.2f} {m['median'] / base:>10.2f} "
+                    f"{m['statements']:>10g} {m['rss']:>7.1f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
-        shutil.copytree(ROOT / "example_project", site,
-                        ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"))
+        shutil.copytree(
+            ROOT / "example_project",
+            site,
+            ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"),
+        )
         os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{site / 'bench.sqlite3'}"
         os.environ["DJANGO_SETTINGS_MODULE"] = "example.settings"
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=site, check=True)
@@ -58,10 +61,12 @@ def measure(n: int) -> None:
     from health_deep import runner
 
     rows = []
-    for name, probe in [("migrations (one alias)", lambda: runner.migration_findings("default")),
-                        ("missing migrations (code)", runner.code_findings),
-                        ("schema (one alias)", lambda: runner.schema_findings("default")),
-                        ("smoke (all endpoints)", runner.smoke_findings)]:
+    for name, probe in [
+        ("migrations (one alias)", lambda: runner.migration_findings("default")),
+        ("missing migrations (code)", runner.code_findings),
+        ("schema (one alias)", lambda: runner.schema_findings("default")),
+        ("smoke (all endpoints)", runner.smoke_findings),
+    ]:
         started = time.perf_counter()
         probe()
         cold = time.perf_counter() - started
@@ -74,13 +79,21 @@ def measure(n: int) -> None:
             statements.append(len(queries))
         assert not [f for f in findings if f.critical], findings
         times.sort()
-        rows.append((name, max(statements), cold, statistics.median(times),
-                     times[int(len(times) * 0.95) - 1]))
+        rows.append(
+            (
+                name,
+                max(statements),
+                cold,
+                statistics.median(times),
+                times[int(len(times) * 0.95) - 1],
+            )
+        )
     print(f"backend: {connection.vendor}, {n} probes each")
     print(f"{'check':28} {'statements':>10} {'cold ms':>9} {'median ms':>10} {'p95 ms':>8}")
     for name, count, cold, median, p95 in rows:
-        print(f"{name:28} {count:>10} {cold * 1000:>9.2f} {median * 1000:>10.3f} "
-              f"{p95 * 1000:>8.3f}")
+        print(
+            f"{name:28} {count:>10} {cold * 1000:>9.2f} {median * 1000:>10.3f} {p95 * 1000:>8.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -91,9 +91,13 @@ print(json.dumps(out))
 def model_source(count: int) -> str:
     lines = ["from django.db import models", ""]
     for i in range(count):
-        parent = (f'    parent = models.ForeignKey("M{i - 1}", null=True, '
-                  'on_delete=models.SET_NULL)\n' if i else "")
-        lines.append(textwrap.dedent(f"""
+        parent = (
+            f'    parent = models.ForeignKey("M{i - 1}", null=True, on_delete=models.SET_NULL)\n'
+            if i
+            else ""
+        )
+        lines.append(
+            textwrap.dedent(f"""
             class M{i}(models.Model):
                 name = models.CharField(max_length=100, db_index=True)
                 count = models.IntegerField(default=0)
@@ -101,26 +105,40 @@ def model_source(count: int) -> str:
                 data = models.JSONField(default=dict)
                 price = models.DecimalField(max_digits=10, decimal_places=2, default=0)
                 active = models.BooleanField(default=True)
-            """).rstrip() + "\n" + parent + textwrap.indent(textwrap.dedent(f"""
+            """).rstrip()
+            + "\n"
+            + parent
+            + textwrap.indent(
+                textwrap.dedent(f"""
                 class Meta:
                     indexes = [models.Index(fields=["count", "created"], name="m{i}_cc_idx")]
-            """), "    "))
+            """),
+                "    ",
+            )
+        )
     return "\n".join(lines)
 
 
 def views_source(count: int) -> str:
-    lines = ["from django.urls import path", "from django.views.generic import ListView",
-             "from genapp import models", "", "urlpatterns = ["]
+    lines = [
+        "from django.urls import path",
+        "from django.views.generic import ListView",
+        "from genapp import models",
+        "",
+        "urlpatterns = [",
+    ]
     for i in range(count):
-        queryset = f"models.M{i}.objects.select_related('parent')" if i else \
-            f"models.M{i}.objects.all()"
+        queryset = (
+            f"models.M{i}.objects.select_related('parent')" if i else f"models.M{i}.objects.all()"
+        )
         lines.append(f"    path('m{i}/', ListView.as_view(queryset={queryset}), name='m{i}'),")
     return "\n".join([*lines, "]", ""])
 
 
 def run(site: Path, env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, *args], cwd=site, env=env, capture_output=True,
-                            text=True, timeout=1800)
+    result = subprocess.run(
+        [sys.executable, *args], cwd=site, env=env, capture_output=True, text=True, timeout=1800
+    )
     if result.returncode:
         sys.exit(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -144,15 +162,20 @@ def measure(models: int, backend: str, probes: int) -> dict[str, dict[str, objec
             url = f"mysql:{database}"
         else:
             url = f"sqlite:{site / 'bench.sqlite3'}"
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchsite", "BENCH_DB": url,
-               "PYTHONPATH": f"{site}{os.pathsep}{ROOT}"}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "benchsite",
+            "BENCH_DB": url,
+            "PYTHONPATH": f"{site}{os.pathsep}{ROOT}",
+        }
         try:
             admin = ["-m", "django"]
             run(site, env, *admin, "makemigrations", "genapp", "-v0")
             run(site, env, *admin, "migrate", "-v0")
             run(site, env, "-c", SEED, str(models))
             result: dict[str, dict[str, object]] = json.loads(
-                run(site, env, "-c", MEASURE, str(probes)).strip().splitlines()[-1])
+                run(site, env, "-c", MEASURE, str(probes)).strip().splitlines()[-1]
+            )
         finally:
             if backend == "postgresql":
                 _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -186,14 +209,19 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql", "mariadb"])
     parser.add_argument("-n", type=int, default=100, help="warm probes per measurement")
     args = parser.parse_args()
-    print(f"{'backend':11} {'models':>6} {'check':11} {'statements':>10} {'cold ms':>9} "
-          f"{'median ms':>9} {'p95 ms':>8} findings")
+    print(
+        f"{'backend':11} {'models':>6} {'check':11} {'statements':>10} {'cold ms':>9} "
+        f"{'median ms':>9} {'p95 ms':>8} findings"
+    )
     for backend in args.backends:
         for models in args.models:
             for check, m in measure(models, backend, args.n).items():
-                print(f"{backend:11} {models:>6} {check:11} {m['statements']:>10} "
-                      f"{float(m['cold']) * 1000:>9.1f} {float(m['median']) * 1000:>9.2f} "
-                      f"{float(m['p95']) * 1000:>8.2f} {len(m['findings'])}", flush=True)
+                print(
+                    f"{backend:11} {models:>6} {check:11} {m['statements']:>10} "
+                    f"{float(m['cold']) * 1000:>9.1f} {float(m['median']) * 1000:>9.2f} "
+                    f"{float(m['p95']) * 1000:>8.2f} {len(m['findings'])}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

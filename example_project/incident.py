@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "incident-demo-token-0123456789"
 MIGRATION = Path("integrations/migrations/0002_integration_settings.py")
 
-REFORMATTED = '''\
+REFORMATTED = """\
 # Reformatted by a code formatter: double quotes, one argument per line, a comment.
 from django.db import models, migrations
 
@@ -45,12 +45,17 @@ class Migration(migrations.Migration):
             field=models.TextField(default="", blank=True),  # free-form settings
         ),
     ]
-'''
+"""
 
 
 def commit(site: Path, message: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "demo", "GIT_AUTHOR_EMAIL": "demo@example.com",
-           "GIT_COMMITTER_NAME": "demo", "GIT_COMMITTER_EMAIL": "demo@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "demo",
+        "GIT_AUTHOR_EMAIL": "demo@example.com",
+        "GIT_COMMITTER_NAME": "demo",
+        "GIT_COMMITTER_EMAIL": "demo@example.com",
+    }
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", message]):
         subprocess.run(["git", *args], cwd=site, env=env, check=True, capture_output=True)
 
@@ -60,10 +65,20 @@ def say(text: str) -> None:
 
 
 def manage(site: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HEALTH_DEEP_TOKEN": TOKEN,
-           "DJANGO_SETTINGS_MODULE": "example.settings"}
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=site, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HEALTH_DEEP_TOKEN": TOKEN,
+        "DJANGO_SETTINGS_MODULE": "example.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=site,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if check and result.returncode != 0:
         sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result
@@ -79,11 +94,19 @@ def free_port() -> int:
 def serving(site: Path) -> Iterator[str]:
     """Run the site under runserver (a fresh process, as a deploy would) until the block ends."""
     port = free_port()
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "HEALTH_DEEP_TOKEN": TOKEN,
-           "DJANGO_SETTINGS_MODULE": "example.settings"}
+    env = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HEALTH_DEEP_TOKEN": TOKEN,
+        "DJANGO_SETTINGS_MODULE": "example.settings",
+    }
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=site, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=site,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -129,8 +152,13 @@ def main() -> None:
 
         say("1. Deploy: migrate, and production has a real row")
         print(manage(site, "migrate", "--noinput").stdout.strip().splitlines()[-1])
-        manage(site, "shell", "-c", "from integrations.models import Integration; "
-               "Integration.objects.create(name='billing', base_url='https://billing.example')")
+        manage(
+            site,
+            "shell",
+            "-c",
+            "from integrations.models import Integration; "
+            "Integration.objects.create(name='billing', base_url='https://billing.example')",
+        )
         with serving(site) as base:
             probe(base)
 
@@ -139,24 +167,40 @@ def main() -> None:
         with serving(site) as base:
             probe(base)
 
-        say("3. An engineer adds a field to the applied migration (and the model) instead of "
-            "writing 0003")
+        say(
+            "3. An engineer adds a field to the applied migration (and the model) instead of "
+            "writing 0003"
+        )
         migration = site / MIGRATION
-        migration.write_text(migration.read_text().replace("        ),\n    ]", (
-            "        ),\n        migrations.AddField(\n            model_name=\"integration\",\n"
-            "            name=\"timeout_seconds\",\n"
-            "            field=models.PositiveIntegerField(default=30),\n        ),\n    ]")))
+        migration.write_text(
+            migration.read_text().replace(
+                "        ),\n    ]",
+                (
+                    "        ),\n        migrations.AddField(\n"
+                    '            model_name="integration",\n'
+                    '            name="timeout_seconds",\n'
+                    "            field=models.PositiveIntegerField(default=30),\n        ),\n    ]"
+                ),
+            )
+        )
         models_py = site / "integrations/models.py"
-        models_py.write_text(models_py.read_text().replace(
-            '    settings = models.TextField(blank=True, default="")\n',
-            '    settings = models.TextField(blank=True, default="")\n'
-            "    timeout_seconds = models.PositiveIntegerField(default=30)\n"))
+        models_py.write_text(
+            models_py.read_text().replace(
+                '    settings = models.TextField(blank=True, default="")\n',
+                '    settings = models.TextField(blank=True, default="")\n'
+                "    timeout_seconds = models.PositiveIntegerField(default=30)\n",
+            )
+        )
         result = manage(site, "health_deep", "lock", "--check", check=False)
-        print(f"$ manage.py health_deep lock --check   (in review, before any deploy: "
-              f"exit {result.returncode})")
+        print(
+            f"$ manage.py health_deep lock --check   (in review, before any deploy: "
+            f"exit {result.returncode})"
+        )
         print("    " + result.stdout.strip().replace("\n", "\n    "))
-        print("$ manage.py migrate  ->", manage(site, "migrate", "--noinput").stdout.strip()
-              .splitlines()[-1].strip())
+        print(
+            "$ manage.py migrate  ->",
+            manage(site, "migrate", "--noinput").stdout.strip().splitlines()[-1].strip(),
+        )
         with serving(site) as base:
             probe(base)
             status, body = get(f"{base}/health/", token=True)

@@ -35,7 +35,8 @@ class ServedCheck(HealthCheck):
     """Shared plumbing: cache key, evaluation, and what the view reads back."""
 
     findings: list[Finding] = dataclasses.field(
-        default_factory=list, init=False, repr=False, compare=False)
+        default_factory=list, init=False, repr=False, compare=False
+    )
     age: float = dataclasses.field(default=0.0, init=False, repr=False, compare=False)
     stale: bool = dataclasses.field(default=False, init=False, repr=False, compare=False)
 
@@ -56,13 +57,23 @@ class ServedCheck(HealthCheck):
         config = conf.get()
         answer = CACHE.peek(self.key(), ttl=config.cache_ttl)
         if answer is None:
-            def timed_out() -> list[Finding]:
-                return [runner.deadline_finding(self.alias_for_timeout(), self.name,
-                                                config.deadline)]
 
-            waiting = asyncio.get_running_loop().run_in_executor(None, functools.partial(
-                CACHE.get, self.key(), self.evaluate, ttl=config.cache_ttl,
-                deadline=config.deadline, timed_out=timed_out))
+            def timed_out() -> list[Finding]:
+                return [
+                    runner.deadline_finding(self.alias_for_timeout(), self.name, config.deadline)
+                ]
+
+            waiting = asyncio.get_running_loop().run_in_executor(
+                None,
+                functools.partial(
+                    CACHE.get,
+                    self.key(),
+                    self.evaluate,
+                    ttl=config.cache_ttl,
+                    deadline=config.deadline,
+                    timed_out=timed_out,
+                ),
+            )
             try:
                 # The deadline holds even when the loop's thread pool is busy (under ASGI
                 # many probes share it): past it, answer with what is known.

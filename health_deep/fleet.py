@@ -27,15 +27,13 @@ def scope() -> str | None:
     try:
         return memo.cached("fleet:scope", _compute)
     except Exception:
-        logger.exception("health_deep could not fingerprint the release; results are not "
-                         "shared")
+        logger.exception("health_deep could not fingerprint the release; results are not shared")
         return None
 
 
 def _compute() -> str:
     digest = hashlib.sha256()
-    for part in (_version(), _migrations(), _models(), _endpoints(), _settings(),
-                 _databases()):
+    for part in (_version(), _migrations(), _models(), _endpoints(), _settings(), _databases()):
         digest.update(repr(part).encode())
         digest.update(b"\0")
     return digest.hexdigest()[:20]
@@ -61,12 +59,29 @@ def _models() -> list[tuple[Any, ...]]:
     for model in apps.get_models(include_auto_created=True):
         opts = model._meta
         fields = tuple(
-            (f.name, f.column, f.get_internal_type(), f.null, getattr(f, "max_length", None),
-             f.primary_key, f.unique, _target(f))
-            for f in opts.local_concrete_fields)
-        described.append((opts.label, opts.db_table, opts.managed, opts.proxy, fields,
-                          tuple(sorted(i.name for i in opts.indexes if i.name)),
-                          tuple(sorted(c.name for c in opts.constraints))))
+            (
+                f.name,
+                f.column,
+                f.get_internal_type(),
+                f.null,
+                getattr(f, "max_length", None),
+                f.primary_key,
+                f.unique,
+                _target(f),
+            )
+            for f in opts.local_concrete_fields
+        )
+        described.append(
+            (
+                opts.label,
+                opts.db_table,
+                opts.managed,
+                opts.proxy,
+                fields,
+                tuple(sorted(i.name for i in opts.indexes if i.name)),
+                tuple(sorted(c.name for c in opts.constraints)),
+            )
+        )
     return sorted(described, key=lambda d: d[0])
 
 
@@ -85,8 +100,11 @@ def _endpoints() -> list[tuple[str, str, str, str]]:
 def _settings() -> list[tuple[str, str]]:
     config = conf.get()
     skip = {"token", "details", "details_ips"}  # who sees details does not change a verdict
-    return sorted((field, repr(getattr(config, field)))
-                  for field in config.__dataclass_fields__ if field not in skip)
+    return sorted(
+        (field, repr(getattr(config, field)))
+        for field in config.__dataclass_fields__
+        if field not in skip
+    )
 
 
 def _databases() -> list[tuple[str, str]]:
@@ -94,8 +112,13 @@ def _databases() -> list[tuple[str, str]]:
     databases: dict[str, dict[str, Any]] = settings.DATABASES
     for alias, db in databases.items():
         options = db.get("OPTIONS") or {}
-        where = (db.get("ENGINE"), db.get("HOST"), str(db.get("PORT") or ""),
-                 str(db.get("NAME")), str(options.get("options", "")),
-                 str(options.get("service", "")))
+        where = (
+            db.get("ENGINE"),
+            db.get("HOST"),
+            str(db.get("PORT") or ""),
+            str(db.get("NAME")),
+            str(options.get("options", "")),
+            str(options.get("service", "")),
+        )
         identities.append((alias, hashlib.sha256(repr(where).encode()).hexdigest()))
     return sorted(identities)

@@ -102,8 +102,15 @@ class ProbeCache:
             return Answer(timed_out(), 0.0 if result is None else result.age(), stale=True)
         return Answer(list(result.findings), result.age(), stale=True)
 
-    def get(self, key: str, compute: Compute, *, ttl: float, deadline: float,
-            timed_out: Callable[[], list[Finding]]) -> Answer:
+    def get(
+        self,
+        key: str,
+        compute: Compute,
+        *,
+        ttl: float,
+        deadline: float,
+        timed_out: Callable[[], list[Finding]],
+    ) -> Answer:
         """Findings for ``key`` no older than ``ttl``, within ``deadline`` seconds."""
         shared = FleetCache.get(key, ttl)
         if shared is not None:
@@ -182,8 +189,9 @@ class FleetCache:
             raise _Unavailable
         with cls._lock:
             if cls._pool is None:
-                cls._pool = ThreadPoolExecutor(max_workers=1,
-                                               thread_name_prefix="health_deep-cache")
+                cls._pool = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="health_deep-cache"
+                )
             if cls._backend is None or cls._backend_alias != alias:
                 from django.core.cache import caches
 
@@ -204,11 +212,17 @@ class FleetCache:
             first = cls._paused_until <= time.monotonic()
             cls._paused_until = time.monotonic() + cls.PAUSE
         if first:  # once per outage, not once per probe
-            what = ("did not answer within "
-                    f"{cls.OPERATION_TIMEOUT:g} s" if isinstance(exc, FutureTimeout)
-                    else f"failed ({type(exc).__name__})")
-            logger.warning("health_deep: the shared cache %r %s; results are not shared for "
-                           "%g s", alias, what, cls.PAUSE)
+            what = (
+                f"did not answer within {cls.OPERATION_TIMEOUT:g} s"
+                if isinstance(exc, FutureTimeout)
+                else f"failed ({type(exc).__name__})"
+            )
+            logger.warning(
+                "health_deep: the shared cache %r %s; results are not shared for %g s",
+                alias,
+                what,
+                cls.PAUSE,
+            )
 
     @staticmethod
     def _key(kind: str, key: str) -> str | None:
@@ -243,8 +257,12 @@ class FleetCache:
             return compute()
         findings = compute()
         with contextlib.suppress(_Unavailable):
-            cls._call("set", result_key, Result(tuple(findings), time.time()),
-                      timeout=max(1, int(ttl * 2)))
+            cls._call(
+                "set",
+                result_key,
+                Result(tuple(findings), time.time()),
+                timeout=max(1, int(ttl * 2)),
+            )
         return findings
 
     @classmethod

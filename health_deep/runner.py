@@ -33,6 +33,7 @@ __all__ = ["smoke_endpoints", "smoke_findings", "smoke_plan", "smoke_problems"]
 
 logger = logging.getLogger("health_deep")
 
+
 def aliases() -> list[str]:
     """The database aliases to check: ``HEALTH_DEEP['DATABASES']`` or every configured one."""
     chosen = conf.get().databases
@@ -139,7 +140,10 @@ def migration_findings(alias: str) -> list[Finding]:
         return [router_finding(alias, exc)]
     try:
         findings += integrity.evaluate(
-            alias=alias, facts=facts, recorded=recorded, ledger=rows,
+            alias=alias,
+            facts=facts,
+            recorded=recorded,
+            ledger=rows,
             include_app=_include_app(alias),
         )
     except RouterError as exc:
@@ -224,7 +228,8 @@ def expected_schema(alias: str) -> list[ExpectedTable]:
     ignore = conf.get().ignore_apps
     tables: list[ExpectedTable] = memo.cached(
         f"schema:{alias}:{','.join(ignore)}",
-        lambda: expected.expected_tables(alias, ignore_apps=ignore))
+        lambda: expected.expected_tables(alias, ignore_apps=ignore),
+    )
     return tables
 
 
@@ -234,9 +239,15 @@ def schema_findings(alias: str) -> list[Finding]:
         return [unknown_alias(alias)]
     vendor = connections[alias].vendor
     if not backends.supports_schema(vendor):
-        return [Finding(id="health_deep.I223", alias=alias, object=alias,
-                        message=f"The schema check does not support {vendor} yet.",
-                        hint="Migration integrity is still checked on this database.")]
+        return [
+            Finding(
+                id="health_deep.I223",
+                alias=alias,
+                object=alias,
+                message=f"The schema check does not support {vendor} yet.",
+                hint="Migration integrity is still checked on this database.",
+            )
+        ]
     try:
         tables = expected_schema(alias)
     except DatabaseError as exc:  # MySQL asks the server's version to state column types
@@ -245,10 +256,16 @@ def schema_findings(alias: str) -> list[Finding]:
         return [router_finding(alias, exc)]
     except Exception as exc:  # a model that cannot describe itself must not become a 500
         logger.exception("health_deep could not compute the expected schema")
-        return [Finding(id="health_deep.E004", alias=alias, object="models",
-                        message="The schema the models need could not be worked out.",
-                        hint="Run `manage.py check` to see the error; it is logged too.",
-                        details={"error": type(exc).__name__, "detail": str(exc)[:500]})]
+        return [
+            Finding(
+                id="health_deep.E004",
+                alias=alias,
+                object="models",
+                message="The schema the models need could not be worked out.",
+                hint="Run `manage.py check` to see the error; it is logged too.",
+                details={"error": type(exc).__name__, "detail": str(exc)[:500]},
+            )
+        ]
     try:
         with dbguard.guarded(alias, timeout=conf.get().statement_timeout) as cursor:
             live = backends.get(vendor).read_catalog(cursor, expected=tables)
@@ -261,8 +278,7 @@ def schema_findings(alias: str) -> list[Finding]:
     last = last_comparison.get(alias)
     if last is not None and last[0] is live and last[1] is tables and last[2] == ignored:
         return list(last[3])
-    findings = compare.compare(alias=alias, expected=tables, catalog=live,
-                               ignore_tables=ignored)
+    findings = compare.compare(alias=alias, expected=tables, catalog=live, ignore_tables=ignored)
     last_comparison[alias] = (live, tables, ignored, tuple(findings))
     return findings
 

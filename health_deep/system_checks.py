@@ -24,8 +24,9 @@ logger = logging.getLogger("health_deep")
 def as_message(finding: Finding) -> checks.CheckMessage:
     level = checks.Warning if finding.severity >= Severity.WARNING else checks.Info
     where = f" [database '{finding.alias}']" if finding.alias else ""
-    return level(finding.message + where, hint=finding.hint or None, obj=finding.object,
-                 id=finding.id)
+    return level(
+        finding.message + where, hint=finding.hint or None, obj=finding.object, id=finding.id
+    )
 
 
 @checks.register()
@@ -34,15 +35,22 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     from django.conf import settings
 
     messages: list[checks.CheckMessage] = [
-        checks.Error(problem, id="health_deep.E001", hint="See the Settings section of the "
-                     "health_deep README.")
+        checks.Error(
+            problem,
+            id="health_deep.E001",
+            hint="See the Settings section of the health_deep README.",
+        )
         for problem in conf.problems()
     ]
     for alias in conf.get().databases or ():
         if alias not in settings.DATABASES:
-            messages.append(checks.Error(
-                f"HEALTH_DEEP['DATABASES'] names '{alias}', which is not in settings.DATABASES.",
-                id="health_deep.E001"))
+            messages.append(
+                checks.Error(
+                    f"HEALTH_DEEP['DATABASES'] names '{alias}', which is not in "
+                    "settings.DATABASES.",
+                    id="health_deep.E001",
+                )
+            )
     return messages
 
 
@@ -52,11 +60,19 @@ def check_smoke_registrations(app_configs: Any = None, **kwargs: Any) -> list[ch
     try:
         problems = runner.smoke_problems()
     except Exception as exc:  # the URLconf itself is broken: Django's own checks say so
-        return [checks.Error(f"The URLconf could not be walked for smoke queries: {exc}",
-                             id="health_deep.E307")]
-    return [checks.Error(problem, id="health_deep.E307",
-                         hint="Use a URL name (with its namespace) and a callable that "
-                         "returns a queryset.") for problem in problems]
+        return [
+            checks.Error(
+                f"The URLconf could not be walked for smoke queries: {exc}", id="health_deep.E307"
+            )
+        ]
+    return [
+        checks.Error(
+            problem,
+            id="health_deep.E307",
+            hint="Use a URL name (with its namespace) and a callable that returns a queryset.",
+        )
+        for problem in problems
+    ]
 
 
 @checks.register(checks.Tags.database)
@@ -69,10 +85,14 @@ def check_migrations(
         return _database_messages(databases)
     except Exception as exc:
         logger.exception("health_deep's database system checks failed")
-        return [checks.Warning(f"health_deep's checks failed unexpectedly ({type(exc).__name__}: "
-                               f"{str(exc)[:200]}).", id="health_deep.E004",
-                               hint="Run `manage.py health_deep` for the findings; the "
-                               "traceback is in the log.")]
+        return [
+            checks.Warning(
+                f"health_deep's checks failed unexpectedly ({type(exc).__name__}: "
+                f"{str(exc)[:200]}).",
+                id="health_deep.E004",
+                hint="Run `manage.py health_deep` for the findings; the traceback is in the log.",
+            )
+        ]
 
 
 def _database_messages(databases: Sequence[str] | None) -> list[checks.CheckMessage]:
@@ -86,8 +106,7 @@ def _database_messages(databases: Sequence[str] | None) -> list[checks.CheckMess
     if databases:
         findings += runner.code_findings()
         if not inside_migrate:  # endpoints' queries need the schema migrate is building
-            findings += [f for f in runner.smoke_findings()
-                         if f.alias in databases or not f.alias]
+            findings += [f for f in runner.smoke_findings() if f.alias in databases or not f.alias]
     if inside_migrate:
         # migrate runs these checks just before it applies what they would report missing.
         findings = [f for f in findings if f.id not in _FIXED_BY_MIGRATE]
@@ -95,9 +114,17 @@ def _database_messages(databases: Sequence[str] | None) -> list[checks.CheckMess
 
 
 # What migrate is about to fix: unapplied migrations and the schema they bring.
-_FIXED_BY_MIGRATE = {"health_deep.E101", "health_deep.I104", "health_deep.E201",
-                     "health_deep.E202", "health_deep.E203", "health_deep.E204",
-                     "health_deep.E205", "health_deep.E206", "health_deep.E208"}
+_FIXED_BY_MIGRATE = {
+    "health_deep.E101",
+    "health_deep.I104",
+    "health_deep.E201",
+    "health_deep.E202",
+    "health_deep.E203",
+    "health_deep.E204",
+    "health_deep.E205",
+    "health_deep.E206",
+    "health_deep.E208",
+}
 
 
 def _inside_migrate() -> bool:
@@ -124,8 +151,11 @@ def grouped(findings: list[Finding]) -> list[Finding]:
             continue
         names = [m.object for m in members]
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        merged.append(dataclasses.replace(
-            members[0], object=f"{len(names)} objects",
-            message=f"{REGISTRY[fid].title[:1].upper()}{REGISTRY[fid].title[1:]}: {shown}.",
-        ))
+        merged.append(
+            dataclasses.replace(
+                members[0],
+                object=f"{len(names)} objects",
+                message=f"{REGISTRY[fid].title[:1].upper()}{REGISTRY[fid].title[1:]}: {shown}.",
+            )
+        )
     return merged

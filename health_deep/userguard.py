@@ -32,17 +32,20 @@ _REFUSED_STATEMENT = re.compile(
     r"DISCARD|CREATE|ALTER|DROP|TRUNCATE|RENAME|GRANT|REVOKE|LOCK|UNLOCK|PRAGMA|ATTACH|"
     r"DETACH|VACUUM|REINDEX|COPY|LISTEN|NOTIFY|LOAD|HANDLER|FLUSH|KILL|INSTALL|DO|CALL|"
     r"PREPARE|EXECUTE|DEALLOCATE|XA)\b",
-    re.IGNORECASE | re.DOTALL)
+    re.IGNORECASE | re.DOTALL,
+)
 # Functions that change the session from inside a SELECT: locks held past the transaction,
 # user variables, settings.
 _REFUSED_CALL = re.compile(
     r"\b(pg_advisory_lock|pg_advisory_lock_shared|pg_try_advisory_lock|"
     r"pg_try_advisory_lock_shared|set_config|get_lock|release_lock|release_all_locks)\s*\(|:=",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
-def screen(execute: Callable[..., Any], sql: str, params: Any, many: bool,
-           context: dict[str, Any]) -> Any:
+def screen(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
     """Execute wrapper: refuse what a read-only probe must never run."""
     if _REFUSED_STATEMENT.match(sql) or _REFUSED_CALL.search(sql):
         raise Refused(f"health_deep refused a statement in a smoke query: {sql[:120]!r}")
@@ -53,8 +56,10 @@ def check_intact(connection: BaseDatabaseWrapper, *, outermost: bool) -> None:
     """Raise :class:`Refused` when the guard's transaction was ended under it (a commit
     through the driver): what ran after it was not rolled back."""
     if backends.get(connection.vendor).transaction_ended(connection, outermost=outermost):
-        raise Refused("a smoke query ended the guard's transaction: what it ran afterwards "
-                      "was not rolled back")
+        raise Refused(
+            "a smoke query ended the guard's transaction: what it ran afterwards "
+            "was not rolled back"
+        )
 
 
 class _Unguarded(BaseException):
@@ -67,9 +72,11 @@ class _Unguarded(BaseException):
 
 
 def _fence(alias: str) -> Callable[..., Any]:
-    def fence(execute: Callable[..., Any], sql: str, params: Any, many: bool,
-              context: dict[str, Any]) -> Any:
+    def fence(
+        execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
         raise _Unguarded(alias)
+
     return fence
 
 
@@ -83,8 +90,9 @@ class Touched:
 
 @contextlib.contextmanager
 def _recording(alias: str, touched: Touched) -> Iterator[None]:
-    def record(execute: Callable[..., Any], sql: str, params: Any, many: bool,
-               context: dict[str, Any]) -> Any:
+    def record(
+        execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
         touched.last = alias
         if alias not in touched.aliases:
             touched.aliases.append(alias)
@@ -94,8 +102,9 @@ def _recording(alias: str, touched: Touched) -> Iterator[None]:
         yield
 
 
-def call_guarded(call: Callable[[], T], *, timeout: float, known: set[str],
-                 touched: Touched | None = None) -> T:
+def call_guarded(
+    call: Callable[[], T], *, timeout: float, known: set[str], touched: Touched | None = None
+) -> T:
     """``call()`` with every alias it touches under the guard. ``known`` holds the aliases
     to guard from the start and learns the ones the call reaches (keep it per call site)."""
     touched = touched or Touched()

@@ -92,8 +92,7 @@ class HealthView(HealthCheckView):
         response["Server-Timing"] = f"health;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response
 
-    async def _answer(self, request: HttpRequest, *, started: float,
-                      **kwargs: Any) -> HttpResponse:
+    async def _answer(self, request: HttpRequest, *, started: float, **kwargs: Any) -> HttpResponse:
         with self.get_executor() as executor:
             self.results = list(
                 await asyncio.gather(*(c.get_result(executor) for c in self.get_checks()))
@@ -126,11 +125,14 @@ class HealthView(HealthCheckView):
         # by default): bounded by what is left of the deadline, and a failure means "no".
         left = conf.get().deadline - (time.perf_counter() - started)
         try:
-            return await asyncio.wait_for(sync_to_async(details.allowed)(request),
-                                          timeout=max(0.05, left))
+            return await asyncio.wait_for(
+                sync_to_async(details.allowed)(request), timeout=max(0.05, left)
+            )
         except Exception:  # a session store that is down or slow: not authorised
-            logger.warning("health_deep: the session could not be loaded for the details "
-                           "policy; showing status only")
+            logger.warning(
+                "health_deep: the session could not be loaded for the details "
+                "policy; showing status only"
+            )
             return False
 
     def _format(self, request: HttpRequest) -> str:
@@ -187,25 +189,26 @@ class HealthView(HealthCheckView):
         for result in self.results:
             checks.setdefault(_component(result.check), []).append(self._health_entry(result))
         body = {"status": self.status, "description": "health_deep", "checks": checks}
-        return HttpResponse(json.dumps(body), status=status,
-                            content_type="application/health+json")
+        return HttpResponse(json.dumps(body), status=status, content_type="application/health+json")
 
     def _health_entry(self, result: HealthCheckResult) -> dict[str, Any]:
         findings = self._findings(result)
         observed = datetime.datetime.now(datetime.UTC) - datetime.timedelta(
-            seconds=getattr(result.check, "age", 0.0))
+            seconds=getattr(result.check, "age", 0.0)
+        )
         entry: dict[str, Any] = {
             "componentId": getattr(result.check, "alias", "endpoints"),
-            "componentType": "component" if isinstance(result.check, SmokeQueries)
-            else "datastore",
+            "componentType": "component" if isinstance(result.check, SmokeQueries) else "datastore",
             "status": result_status(result),
             "time": observed.isoformat(timespec="seconds"),
         }
         if isinstance(result.check, Database):
             entry |= {"observedValue": round(result.time_taken * 1000, 3), "observedUnit": "ms"}
         else:
-            entry |= {"observedValue": sum(f.critical for f in findings),
-                      "observedUnit": "critical findings"}
+            entry |= {
+                "observedValue": sum(f.critical for f in findings),
+                "observedUnit": "critical findings",
+            }
         if result.error is not None:
             entry["output"] = str(result.error)
         if self.show_details:
@@ -213,13 +216,19 @@ class HealthView(HealthCheckView):
             if affected:
                 entry["affectedEndpoints"] = affected
             if findings:
-                entry["output"] = "; ".join(f"{f.id} {f.object}: {f.message}" for f in findings
-                                            if f.severity > Severity.INFO) or entry.get("output")
+                entry["output"] = "; ".join(
+                    f"{f.id} {f.object}: {f.message}"
+                    for f in findings
+                    if f.severity > Severity.INFO
+                ) or entry.get("output")
         return entry
 
 
 def _component(check: HealthCheck) -> str:
-    return {Database: "database:responseTime", Connection: "database:connection",
-            Migrations: "migrations:integrity",
-            SchemaDrift: "schema:drift", SmokeQueries: "endpoints:smokeQueries"}.get(
-                type(check), f"{type(check).__name__}:status")
+    return {
+        Database: "database:responseTime",
+        Connection: "database:connection",
+        Migrations: "migrations:integrity",
+        SchemaDrift: "schema:drift",
+        SmokeQueries: "endpoints:smokeQueries",
+    }.get(type(check), f"{type(check).__name__}:status")

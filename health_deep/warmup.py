@@ -27,8 +27,10 @@ def warm_up() -> None:
         for alias in runner.aliases():
             # MySQL asks the server for its version to state column types: not here.
             vendor = connections[alias].vendor if alias in connections else ""
-            if backends.supports_schema(vendor) and \
-                    not backends.get(vendor).features.types_need_server:
+            if (
+                backends.supports_schema(vendor)
+                and not backends.get(vendor).features.types_need_server
+            ):
                 runner.expected_schema(alias)
         # Discovery only: planning runs the site's managers, which happens under the guard
         # on the first evaluation, never from a thread of an unrelated command.

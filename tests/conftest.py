@@ -29,13 +29,25 @@ def pytest_configure(config: pytest.Config) -> None:
         if BACKEND == "postgres":
             import psycopg
 
-            psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"],
-                            password=db["PASSWORD"], dbname=db["NAME"], connect_timeout=3).close()
+            psycopg.connect(
+                host=db["HOST"],
+                port=db["PORT"],
+                user=db["USER"],
+                password=db["PASSWORD"],
+                dbname=db["NAME"],
+                connect_timeout=3,
+            ).close()
         else:
             import MySQLdb
 
-            MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
-                            passwd=db["PASSWORD"], db=db["NAME"], connect_timeout=3).close()
+            MySQLdb.connect(
+                host=db["HOST"],
+                port=int(db["PORT"]),
+                user=db["USER"],
+                passwd=db["PASSWORD"],
+                db=db["NAME"],
+                connect_timeout=3,
+            ).close()
     except Exception as exc:  # the driver's own OperationalError, whichever it is
         if IN_CI:
             raise pytest.UsageError(f"CI=true and {BACKEND} is unreachable: {exc}") from exc
@@ -88,7 +100,8 @@ def restore_django_migrations(transactional_db: None) -> Iterator[None]:
         cursor.execute("DELETE FROM django_migrations")
         for row in rows:
             cursor.execute(
-                "INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, %s)", row)
+                "INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, %s)", row
+            )
 
 
 @pytest.fixture
@@ -108,8 +121,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         return
     import psycopg
 
-    options = dict(host="127.0.0.1", port=5432, user="postgres", dbname="postgres",
-                   autocommit=True)
+    options = dict(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True)
     with psycopg.connect(**options) as conn:  # type: ignore[arg-type]
         conn.execute(f'CREATE DATABASE "{name}"')
     yield f"postgres://postgres@127.0.0.1:5432/{name}"
@@ -120,6 +132,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def site(tmp_path: Path, database_url: str) -> Site:
     target = tmp_path / "site"
-    shutil.copytree(ROOT / "example_project", target,
-                    ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"))
+    shutil.copytree(
+        ROOT / "example_project", target, ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__")
+    )
     return Site(target, database_url)

@@ -12,8 +12,9 @@ from django.db import connection
 
 
 @contextlib.contextmanager
-def held_elsewhere(take: Callable[[], AbstractContextManager[Any]], *,
-                   seconds: float = 60) -> Iterator[None]:
+def held_elsewhere(
+    take: Callable[[], AbstractContextManager[Any]], *, seconds: float = 60
+) -> Iterator[None]:
     """For the block, a thread holds what ``take()`` acquires on its own connection."""
     locked, release = threading.Event(), threading.Event()
 
@@ -40,8 +41,12 @@ def access_exclusive(*tables: str) -> AbstractContextManager[None]:
         import psycopg
 
         db = connection.settings_dict
-        with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"],
-                             dbname=db["NAME"]) as other, other.transaction():
+        with (
+            psycopg.connect(
+                host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"]
+            ) as other,
+            other.transaction(),
+        ):
             other.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
             yield
 
@@ -57,8 +62,13 @@ def write_locked(*tables: str) -> AbstractContextManager[None]:
         import MySQLdb
 
         db = connection.settings_dict
-        other = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
-                                passwd=db["PASSWORD"], db=db["NAME"])
+        other = MySQLdb.connect(
+            host=db["HOST"],
+            port=int(db["PORT"]),
+            user=db["USER"],
+            passwd=db["PASSWORD"],
+            db=db["NAME"],
+        )
         try:
             other.cursor().execute("LOCK TABLES " + ", ".join(f"`{t}` WRITE" for t in tables))
             yield

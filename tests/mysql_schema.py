@@ -34,8 +34,9 @@ class Pristine:
         cursor.execute("SET SESSION group_concat_max_len = 16777216")
         self.signature = _signature(cursor)
         self.create = _create_statements(cursor)
-        self.counts = _counts(cursor, [n for n, (kind, _) in self.create.items()
-                                       if kind == "table"])
+        self.counts = _counts(
+            cursor, [n for n, (kind, _) in self.create.items() if kind == "table"]
+        )
 
     def restore(self, cursor: Any) -> bool:
         """Put the schema back if it changed; True when something had to be done."""
@@ -51,8 +52,10 @@ class Pristine:
             for name in sorted(changed & set(self.create), key=lambda n: self.create[n][0]):
                 cursor.execute(self.create[name][1])  # tables before views ("table" < "view")
                 if self.counts.get(name):
-                    raise RuntimeError(f"{name} had rows before the test and was recreated "
-                                       "empty: mutate a table that starts empty")
+                    raise RuntimeError(
+                        f"{name} had rows before the test and was recreated "
+                        "empty: mutate a table that starts empty"
+                    )
             grown = _counts(cursor, list(self.counts))
             for name, count in grown.items():
                 if count and not self.counts[name]:
@@ -70,8 +73,10 @@ def _signature(cursor: Any) -> str:
 
 
 def _create_statements(cursor: Any) -> dict[str, tuple[str, str]]:
-    cursor.execute("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
-                   "WHERE TABLE_SCHEMA = DATABASE()")
+    cursor.execute(
+        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = DATABASE()"
+    )
     statements: dict[str, tuple[str, str]] = {}
     for name, kind in cursor.fetchall():
         cursor.execute(f"SHOW CREATE TABLE `{name}`")

@@ -52,8 +52,11 @@ else:
     raise RuntimeError(f"HEALTH_DEEP_TEST_DB must be sqlite, postgres or mariadb, not {BACKEND!r}")
 
 # A second database that a router gives one app to: checks must follow the router.
-DATABASES["other"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:",
-                      "TEST": {"NAME": "file:other?mode=memory&cache=shared"}}
+DATABASES["other"] = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": ":memory:",
+    "TEST": {"NAME": "file:other?mode=memory&cache=shared"},
+}
 DATABASE_ROUTERS = ["tests.routers.OtherRouter"]
 
 INSTALLED_APPS = [

@@ -31,13 +31,24 @@ class Site:
 
     def __init__(self, path: Path, database_url: str) -> None:
         self.path = path
-        self.env = {**os.environ, "DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1",
-                    "HEALTH_DEEP_TOKEN": TOKEN, "TOKEN": TOKEN,
-                    "DJANGO_SETTINGS_MODULE": "example.settings"}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "HEALTH_DEEP_TOKEN": TOKEN,
+            "TOKEN": TOKEN,
+            "DJANGO_SETTINGS_MODULE": "example.settings",
+        }
 
     def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=self.path, env=self.env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=self.path,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def migrate(self, *args: str) -> str:
         result = self.manage("migrate", "--noinput", *args)
@@ -50,8 +61,14 @@ class Site:
         return result.returncode, json.loads(result.stdout)
 
     def get(self, *urls: str) -> dict[str, tuple[int, Any]]:
-        result = subprocess.run([sys.executable, "-c", PROBE, *urls], cwd=self.path, env=self.env,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", PROBE, *urls],
+            cwd=self.path,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         out = json.loads(result.stdout.strip().splitlines()[-1])
         return {url: (status, _maybe_json(body)) for url, (status, body) in out.items()}
@@ -76,8 +93,13 @@ def ids(report: dict[str, Any], severity: str = "critical") -> list[str]:
 
 def commit_all(path: Path, message: str = "snapshot") -> None:
     """Make ``path`` a git repository (if needed) and commit everything in it."""
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     if not (path / ".git").exists():
         subprocess.run(["git", "init", "-q"], cwd=path, check=True, env=env)
     subprocess.run(["git", "add", "-A"], cwd=path, check=True, env=env)

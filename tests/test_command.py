@@ -45,8 +45,9 @@ def test_unapplied_migration_exits_1_and_names_it(restore_django_migrations: Non
 
 def test_json_format_carries_status_and_findings(restore_django_migrations: None) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM django_migrations WHERE app = 'testapp' "
-                       "AND name = '0002_tidy_names'")
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE app = 'testapp' AND name = '0002_tidy_names'"
+        )
 
     code, out = run("--format", "json")
 
@@ -54,13 +55,16 @@ def test_json_format_carries_status_and_findings(restore_django_migrations: None
     assert code == 1
     assert body["status"] == "fail"
     assert {f["id"] for f in body["findings"] if f["severity"] == "critical"} == {
-        "health_deep.E101"}
+        "health_deep.E101"
+    }
 
 
 def test_warnings_exit_0_unless_strict(restore_django_migrations: None) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO django_migrations (app, name, applied) "
-                       "VALUES ('testapp', '0099_ghost', CURRENT_TIMESTAMP)")
+        cursor.execute(
+            "INSERT INTO django_migrations (app, name, applied) "
+            "VALUES ('testapp', '0099_ghost', CURRENT_TIMESTAMP)"
+        )
 
     assert run()[0] == 0
     assert run("--strict")[0] == 1
@@ -77,12 +81,21 @@ def test_broken_setting_exits_2_naming_it() -> None:
 def test_E103_then_accept_records_who_and_why() -> None:
     # The database was migrated with another version of 0002: its recorded print differs.
     LedgerEntry.objects.filter(app="testapp", name="0002_tidy_names").update(
-        fingerprint=f"{ALGORITHM}:{'0' * 32}:{'0' * 32}")
+        fingerprint=f"{ALGORITHM}:{'0' * 32}:{'0' * 32}"
+    )
     assert run()[0] == 1
 
     out = io.StringIO()
-    call_command("health_deep", "accept", "testapp.0002_tidy_names", "--reason",
-                 "comment-only change reviewed", "--by", "alice", stdout=out)
+    call_command(
+        "health_deep",
+        "accept",
+        "testapp.0002_tidy_names",
+        "--reason",
+        "comment-only change reviewed",
+        "--by",
+        "alice",
+        stdout=out,
+    )
     code, report = run("--format", "json")
 
     assert "Accepted testapp.0002_tidy_names" in out.getvalue()
@@ -92,10 +105,13 @@ def test_E103_then_accept_records_who_and_why() -> None:
     assert accepted[0]["details"]["reason"] == "comment-only change reviewed"
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("testapp", "app_label.migration_name"),
-    ("testapp.0042_nope", "No migration testapp.0042_nope"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("testapp", "app_label.migration_name"),
+        ("testapp.0042_nope", "No migration testapp.0042_nope"),
+    ],
+)
 def test_accept_refuses_what_it_cannot_accept(name: str, message: str) -> None:
     with pytest.raises(CommandError, match=message):
         call_command("health_deep", "accept", name, "--reason", "x", stdout=io.StringIO())

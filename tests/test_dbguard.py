@@ -31,12 +31,16 @@ def test_a_column_named_timeout_is_not_a_timeout() -> None:
     assert dbguard.classify(exc) is Failure.OTHER
 
 
-@pytest.mark.parametrize(("statements", "expected"), [
-    (("SELECT * FROM missing_table",), Failure.MISSING_TABLE),
-    (("PRAGMA query_only = ON", "CREATE TABLE t (id int)"), Failure.READ_ONLY),
-])
-def test_sqlite_errors_are_classified_by_code(statements: tuple[str, ...],
-                                              expected: Failure) -> None:
+@pytest.mark.parametrize(
+    ("statements", "expected"),
+    [
+        (("SELECT * FROM missing_table",), Failure.MISSING_TABLE),
+        (("PRAGMA query_only = ON", "CREATE TABLE t (id int)"), Failure.READ_ONLY),
+    ],
+)
+def test_sqlite_errors_are_classified_by_code(
+    statements: tuple[str, ...], expected: Failure
+) -> None:
     assert dbguard.classify(error_of(*statements)) is expected
 
 
@@ -45,8 +49,9 @@ def test_interrupted_query_is_a_timeout() -> None:
     stop = time.monotonic() + 0.05
     db.set_progress_handler(lambda: int(time.monotonic() > stop), 1000)
     with pytest.raises(sqlite3.OperationalError) as excinfo:
-        db.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
-                   "SELECT count(*) FROM n").fetchone()
+        db.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+        ).fetchone()
 
     assert dbguard.classify(excinfo.value) is Failure.TIMEOUT
 
@@ -106,7 +111,8 @@ def broken_alias(request: pytest.FixtureRequest) -> Iterator[str]:
     db = _broken_settings(request.param)
     with override_settings(DATABASES={**settings.DATABASES, alias: db}):
         connections.settings[alias] = connections.configure_settings(
-            {"default": dict(db), alias: db})[alias]
+            {"default": dict(db), alias: db}
+        )[alias]
         try:
             yield alias
         finally:
@@ -116,15 +122,16 @@ def broken_alias(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="a server refuses the login")
-@pytest.mark.parametrize("broken_alias", ["unknown database", "wrong credentials"],
-                         indirect=True)
+@pytest.mark.parametrize("broken_alias", ["unknown database", "wrong credentials"], indirect=True)
 @pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
-def test_a_refused_login_is_E002_on_every_check(broken_alias: str,
-                                                django_db_blocker: Any) -> None:
+def test_a_refused_login_is_E002_on_every_check(broken_alias: str, django_db_blocker: Any) -> None:
     from health_deep import runner
 
     with django_db_blocker.unblock():  # no test database: the alias is refused at login
-        found = [*runner.connection_findings(broken_alias),
-                 *runner.migration_findings(broken_alias), *runner.schema_findings(broken_alias)]
+        found = [
+            *runner.connection_findings(broken_alias),
+            *runner.migration_findings(broken_alias),
+            *runner.schema_findings(broken_alias),
+        ]
 
     assert [f.id for f in found] == ["health_deep.E002"] * 3, found

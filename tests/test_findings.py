@@ -13,8 +13,7 @@ REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "findings.md"
 
 
 def test_the_reference_lists_every_finding_id_with_its_severity() -> None:
-    rows = re.findall(r"^\| `(health_deep\.[A-Z]\d{3})` \| (\w+) \|", REFERENCE.read_text(),
-                      re.M)
+    rows = re.findall(r"^\| `(health_deep\.[A-Z]\d{3})` \| (\w+) \|", REFERENCE.read_text(), re.M)
 
     assert dict(rows) == {k.id: k.severity.label for k in REGISTRY.values()}
 
@@ -23,8 +22,9 @@ def test_the_reference_lists_every_finding_id_with_its_severity() -> None:
 def test_id_letter_matches_severity(kind: object) -> None:
     letter = kind.id.split(".")[1][0]  # type: ignore[attr-defined]
 
-    assert {"E": Severity.CRITICAL, "W": Severity.WARNING,
-            "I": Severity.INFO}[letter] is kind.severity  # type: ignore[attr-defined]
+    assert {"E": Severity.CRITICAL, "W": Severity.WARNING, "I": Severity.INFO}[
+        letter
+    ] is kind.severity  # type: ignore[attr-defined]
 
 
 def test_unregistered_id_is_refused() -> None:
@@ -48,8 +48,7 @@ def test_status_and_summary_are_safe_to_show() -> None:
 def test_a_findings_details_cannot_change_and_survive_a_shared_cache() -> None:
     import pickle
 
-    finding = Finding(id="health_deep.E202", object="t.c", message="m",
-                      details={"expected": "int"})
+    finding = Finding(id="health_deep.E202", object="t.c", message="m", details={"expected": "int"})
 
     with pytest.raises(TypeError):
         finding.details["expected"] = "text"  # type: ignore[index]

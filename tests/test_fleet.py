@@ -34,8 +34,11 @@ def connections_received() -> Iterator[int]:
 
 
 def redis_cache(location: str) -> dict[str, object]:
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
-            "KEY_PREFIX": f"hd-test-{uuid.uuid4().hex[:8]}"}
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": f"hd-test-{uuid.uuid4().hex[:8]}",
+    }
 
 
 @pytest.fixture
@@ -65,12 +68,14 @@ def silent_server() -> Iterator[int]:
     server.close()
 
 
-def test_every_probe_answers_in_time_when_the_cache_never_answers(silent_server: int,
-                                                                  caplog) -> None:
-    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-              "shared": redis_cache(f"redis://127.0.0.1:{silent_server}/0")}
-    with override_settings(CACHES=caches,
-                           HEALTH_DEEP={"CACHE_ALIAS": "shared", "CACHE_TTL": 0.2}):
+def test_every_probe_answers_in_time_when_the_cache_never_answers(
+    silent_server: int, caplog
+) -> None:
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": redis_cache(f"redis://127.0.0.1:{silent_server}/0"),
+    }
+    with override_settings(CACHES=caches, HEALTH_DEEP={"CACHE_ALIAS": "shared", "CACHE_TTL": 0.2}):
         client = Client()
         took = []
         for _ in range(8):
@@ -85,10 +90,11 @@ def test_every_probe_answers_in_time_when_the_cache_never_answers(silent_server:
 
 
 def test_a_warm_probe_opens_no_new_cache_connection() -> None:
-    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-              "shared": redis_cache("redis://127.0.0.1:6379/9")}
-    with override_settings(CACHES=caches,
-                           HEALTH_DEEP={"CACHE_ALIAS": "shared", "CACHE_TTL": 0.05}):
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": redis_cache("redis://127.0.0.1:6379/9"),
+    }
+    with override_settings(CACHES=caches, HEALTH_DEEP={"CACHE_ALIAS": "shared", "CACHE_TTL": 0.05}):
         client = Client()
         for _ in range(5):
             client.get("/health/ready/")  # warm: code facts, the cache's connection pool
@@ -106,8 +112,10 @@ def test_the_scope_follows_the_database_and_never_holds_a_password() -> None:
     from django.conf import settings
 
     first = fleet.scope()
-    moved = {alias: {**db, "NAME": f"{db['NAME']}-elsewhere", "PASSWORD": "s3cret-pw"}
-             for alias, db in settings.DATABASES.items()}
+    moved = {
+        alias: {**db, "NAME": f"{db['NAME']}-elsewhere", "PASSWORD": "s3cret-pw"}
+        for alias, db in settings.DATABASES.items()
+    }
     with pytest.warns(UserWarning), override_settings(DATABASES=moved):
         second = fleet.scope()
         parts = repr(fleet._databases())
@@ -120,27 +128,28 @@ def test_the_scope_follows_the_database_and_never_holds_a_password() -> None:
 def test_instances_of_different_scopes_do_not_share(monkeypatch: pytest.MonkeyPatch) -> None:
     from health_deep.findings import Finding
 
-    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-              "shared": redis_cache("redis://127.0.0.1:6379/9")}
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": redis_cache("redis://127.0.0.1:6379/9"),
+    }
     calls: list[str] = []
 
     def compute(name: str) -> list[Finding]:
         calls.append(name)
-        return [Finding(id="health_deep.E101", object=name, message="m")] if name == "new" \
-            else []
+        return [Finding(id="health_deep.E101", object=name, message="m")] if name == "new" else []
 
     with override_settings(CACHES=caches, HEALTH_DEEP={"CACHE_ALIAS": "shared"}):
         monkeypatch.setattr(fleet, "scope", lambda: "release-1")
-        old = ProbeCache().get("k", lambda: compute("old"), ttl=5, deadline=1,
-                               timed_out=list)
+        old = ProbeCache().get("k", lambda: compute("old"), ttl=5, deadline=1, timed_out=list)
         monkeypatch.setattr(fleet, "scope", lambda: "release-2")
-        new = ProbeCache().get("k", lambda: compute("new"), ttl=5, deadline=1,
-                               timed_out=list)
+        new = ProbeCache().get("k", lambda: compute("new"), ttl=5, deadline=1, timed_out=list)
         monkeypatch.setattr(fleet, "scope", lambda: "release-1")
-        old_again = ProbeCache().get("k", lambda: compute("old"), ttl=5, deadline=1,
-                                     timed_out=list)
+        old_again = ProbeCache().get("k", lambda: compute("old"), ttl=5, deadline=1, timed_out=list)
 
     assert calls == ["old", "new"]  # the second release evaluated for itself
-    assert (old.findings, [f.id for f in new.findings], old_again.findings) == \
-        ([], ["health_deep.E101"], [])
+    assert (old.findings, [f.id for f in new.findings], old_again.findings) == (
+        [],
+        ["health_deep.E101"],
+        [],
+    )
     CACHE.clear()

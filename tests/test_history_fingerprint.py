@@ -92,8 +92,11 @@ EDITS = [
     ("field option", "max_length=100", "max_length=200"),
     ("field type", "models.CharField(max_length=100", "models.TextField(max_length=100"),
     ("field default", 'default=""', 'default="{}"'),
-    ("added operation", "    operations = [\n",
-     "    operations = [\n        migrations.DeleteModel(name=\"Old\"),\n"),
+    (
+        "added operation",
+        "    operations = [\n",
+        '    operations = [\n        migrations.DeleteModel(name="Old"),\n',
+    ),
     ("removed operation", "        migrations.RunPython(lambda apps, editor: None),\n", ""),
     ("RunSQL text", "WHERE settings = ''", "WHERE settings IS NULL"),
     ("RunSQL string literal", "'a  b'", "'a b'"),
@@ -101,8 +104,11 @@ EDITS = [
     ("lambda body", "lambda apps, editor: None", "lambda apps, editor: print(apps)"),
     ("dependency", '("integrations", "0001_initial")', '("integrations", "0001_other")'),
     ("index name", "integration_name_idx", "integration_nm_idx"),
-    ("reverse code", "migrations.RunPython(forwards, migrations.RunPython.noop)",
-     "migrations.RunPython(forwards)"),
+    (
+        "reverse code",
+        "migrations.RunPython(forwards, migrations.RunPython.noop)",
+        "migrations.RunPython(forwards)",
+    ),
 ]
 
 _counter = itertools.count()
@@ -138,8 +144,9 @@ def test_fingerprint_is_tagged_with_the_algorithm(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("what", "old", "new"), EDITS, ids=[e[0] for e in EDITS])
-def test_semantic_edit_changes_the_fingerprint(tmp_path: Path, what: str, old: str,
-                                               new: str) -> None:
+def test_semantic_edit_changes_the_fingerprint(
+    tmp_path: Path, what: str, old: str, new: str
+) -> None:
     assert old in ORIGINAL, what
     edited = load(tmp_path, ORIGINAL.replace(old, new, 1))
 
@@ -176,9 +183,13 @@ def test_fingerprint_is_identical_across_processes_and_hash_seeds(tmp_path: Path
         "print(fingerprint(m.Migration('0002_x', 'integrations')))\n"
     )
     results = {
-        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                       env={"PYTHONHASHSEED": seed, "PATH": "", "PYTHONPATH": str(Path.cwd())}
-                       ).stdout.strip()
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": "", "PYTHONPATH": str(Path.cwd())},
+        ).stdout.strip()
         for seed in ("1", "2", "12345")
     }
 
@@ -205,10 +216,16 @@ def test_a_lazily_translated_option_fingerprints_the_same_in_every_language() ->
     from health_deep.history.fingerprint import fingerprint
 
     class Migration(migrations.Migration):
-        operations = [migrations.CreateModel(
-            name="Member", fields=[("id", models.AutoField(primary_key=True))],
-            options={"verbose_name": gettext_lazy("user"),
-                     "verbose_name_plural": gettext_lazy("users")})]
+        operations = [
+            migrations.CreateModel(
+                name="Member",
+                fields=[("id", models.AutoField(primary_key=True))],
+                options={
+                    "verbose_name": gettext_lazy("user"),
+                    "verbose_name_plural": gettext_lazy("users"),
+                },
+            )
+        ]
 
     migration = Migration("0001_initial", "club")
     with translation.override(None):  # as migrate (@no_translations) records it
@@ -219,7 +236,8 @@ def test_a_lazily_translated_option_fingerprints_the_same_in_every_language() ->
 
 
 def test_a_file_whose_operations_depend_on_where_it_is_loaded_is_not_edited(
-        tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # wagtail-localize's first migration names another model once a later wagtail migration
     # is applied: the process that ran migrate and a later one load different operations.
     import importlib.util
@@ -242,7 +260,8 @@ def test_a_file_whose_operations_depend_on_where_it_is_loaded_is_not_edited(
         "class Migration(migrations.Migration):\n"
         "    target = os.environ.get('HD_TARGET', 'shelf.Old')\n"
         "    operations = [migrations.AddField('book', 'owner', models.ForeignKey(\n"
-        "        to=target, on_delete=models.CASCADE))]\n")
+        "        to=target, on_delete=models.CASCADE))]\n"
+    )
     monkeypatch.setenv("HD_TARGET", "shelf.Old")
     at_migrate = fingerprint(load("a", source))
     monkeypatch.setenv("HD_TARGET", "shelf.New")

@@ -32,15 +32,17 @@ def ids(findings: list) -> list[str]:
 
 
 def test_clean_history_has_no_findings() -> None:
-    found = evaluate(alias="default", facts=facts(A1, A2), recorded={A1, A2},
-                     ledger=ledger_for(A1, A2))
+    found = evaluate(
+        alias="default", facts=facts(A1, A2), recorded={A1, A2}, ledger=ledger_for(A1, A2)
+    )
 
     assert found == []
 
 
 def test_E101_unapplied_migration_is_critical() -> None:
-    found = evaluate(alias="default", facts=facts(A1, A2, A3), recorded={A1, A2},
-                     ledger=ledger_for(A1, A2))
+    found = evaluate(
+        alias="default", facts=facts(A1, A2, A3), recorded={A1, A2}, ledger=ledger_for(A1, A2)
+    )
 
     assert ids(found) == ["health_deep.E101"]
     assert found[0].object == "shop.0003_stock"
@@ -48,8 +50,7 @@ def test_E101_unapplied_migration_is_critical() -> None:
 
 
 def test_W102_migration_unknown_to_code_is_only_a_warning() -> None:
-    found = evaluate(alias="default", facts=facts(A1), recorded={A1, A2},
-                     ledger=ledger_for(A1, A2))
+    found = evaluate(alias="default", facts=facts(A1), recorded={A1, A2}, ledger=ledger_for(A1, A2))
 
     assert ids(found) == ["health_deep.W102"]
     assert found[0].severity is Severity.WARNING
@@ -57,8 +58,11 @@ def test_W102_migration_unknown_to_code_is_only_a_warning() -> None:
 
 def test_E103_fingerprint_mismatch_is_critical_with_both_prints_in_details() -> None:
     ledger = ledger_for(A1, A2)
-    ledger[A2] = LedgerRow(fingerprint=f"{ALGORITHM}:older:-", source="applied",
-                           recorded_at=datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC))
+    ledger[A2] = LedgerRow(
+        fingerprint=f"{ALGORITHM}:older:-",
+        source="applied",
+        recorded_at=datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC),
+    )
 
     found = evaluate(alias="default", facts=facts(A1, A2), recorded={A1, A2}, ledger=ledger)
 
@@ -68,16 +72,19 @@ def test_E103_fingerprint_mismatch_is_critical_with_both_prints_in_details() -> 
 
 
 def test_I104_applied_without_fingerprint_is_info() -> None:
-    found = evaluate(alias="default", facts=facts(A1, A2), recorded={A1, A2},
-                     ledger=ledger_for(A1))
+    found = evaluate(alias="default", facts=facts(A1, A2), recorded={A1, A2}, ledger=ledger_for(A1))
 
     assert ids(found) == ["health_deep.I104"]
     assert found[0].details["migrations"] == ["shop.0002_price"]
 
 
 def test_I105_adopted_baseline_is_reported_once_per_alias() -> None:
-    found = evaluate(alias="default", facts=facts(A1, A2), recorded={A1, A2},
-                     ledger=ledger_for(A1, A2, source="adopted"))
+    found = evaluate(
+        alias="default",
+        facts=facts(A1, A2),
+        recorded={A1, A2},
+        ledger=ledger_for(A1, A2, source="adopted"),
+    )
 
     assert ids(found) == ["health_deep.I105"]
     assert found[0].details["migrations"] == ["shop.0001_initial", "shop.0002_price"]
@@ -92,8 +99,14 @@ def test_I107_older_algorithm_is_not_compared() -> None:
 
 
 def test_I109_accepted_edit_is_reported_with_who_and_why() -> None:
-    ledger = {A1: LedgerRow(fingerprint=f"{ALGORITHM}:0001_initial:-", source="accepted",
-                            recorded_by="ops", reason="index renamed by hand")}
+    ledger = {
+        A1: LedgerRow(
+            fingerprint=f"{ALGORITHM}:0001_initial:-",
+            source="accepted",
+            recorded_by="ops",
+            reason="index renamed by hand",
+        )
+    }
 
     found = evaluate(alias="default", facts=facts(A1), recorded={A1}, ledger=ledger)
 
@@ -125,18 +138,24 @@ def test_partly_applied_squash_is_unapplied() -> None:
 
 
 def test_replaced_rows_left_after_deleting_squashed_files_are_not_unknown() -> None:
-    code = CodeFacts(nodes=frozenset({SQUASH}),
-                     fingerprints={SQUASH: f"{ALGORITHM}:0001_squashed_0002:-"},
-                     replaces={SQUASH: (A1, A2)})
+    code = CodeFacts(
+        nodes=frozenset({SQUASH}),
+        fingerprints={SQUASH: f"{ALGORITHM}:0001_squashed_0002:-"},
+        replaces={SQUASH: (A1, A2)},
+    )
 
-    found = evaluate(alias="default", facts=code, recorded={A1, A2},
-                     ledger=ledger_for(A1, A2))
+    found = evaluate(alias="default", facts=code, recorded={A1, A2}, ledger=ledger_for(A1, A2))
 
     assert found == []
 
 
 def test_apps_excluded_by_router_or_setting_are_ignored() -> None:
-    found = evaluate(alias="other", facts=facts(A1, ("blog", "0001_initial")), recorded={A1},
-                     ledger=ledger_for(A1), include_app=lambda app: app != "blog")
+    found = evaluate(
+        alias="other",
+        facts=facts(A1, ("blog", "0001_initial")),
+        recorded={A1},
+        ledger=ledger_for(A1),
+        include_app=lambda app: app != "blog",
+    )
 
     assert found == []

@@ -23,14 +23,36 @@ pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 TOKEN = "a-long-enough-health-token"
 SECRETS = (b"tidy_names", b"testapp", b"django_migrations", b"Traceback")
 
-QUERIES = ["format=json", "format=../../etc/passwd", "format=" + "x" * 8000, "format=%00",
-           "format=json&format=html", "format=openmetrics&details=1", "token=" + TOKEN,
-           "%ff%fe=%c0%af", "a" * 4000, "format[]=json", "format=<script>alert(1)</script>"]
-ACCEPTS = ["", "*/*", "application/json;q=abc", "text/html;q=2, application/json;q=0",
-           "application/health+json", "a/" + "b" * 8000, "text/*;level=1;;;", "\x00\x01",
-           ", , ,", "application/json, " * 500]
-TOKENS = [""] + ["t" * n for n in (1, 15, 16, 25, 26, 27, 64, 256, 4096)] + \
-    [TOKEN[:-1], TOKEN + " ", " " + TOKEN, TOKEN.upper(), "Bearer " + TOKEN, "é" * 26]
+QUERIES = [
+    "format=json",
+    "format=../../etc/passwd",
+    "format=" + "x" * 8000,
+    "format=%00",
+    "format=json&format=html",
+    "format=openmetrics&details=1",
+    "token=" + TOKEN,
+    "%ff%fe=%c0%af",
+    "a" * 4000,
+    "format[]=json",
+    "format=<script>alert(1)</script>",
+]
+ACCEPTS = [
+    "",
+    "*/*",
+    "application/json;q=abc",
+    "text/html;q=2, application/json;q=0",
+    "application/health+json",
+    "a/" + "b" * 8000,
+    "text/*;level=1;;;",
+    "\x00\x01",
+    ", , ,",
+    "application/json, " * 500,
+]
+TOKENS = (
+    [""]
+    + ["t" * n for n in (1, 15, 16, 25, 26, 27, 64, 256, 4096)]
+    + [TOKEN[:-1], TOKEN + " ", " " + TOKEN, TOKEN.upper(), "Bearer " + TOKEN, "é" * 26]
+)
 
 
 @pytest.fixture
@@ -61,8 +83,7 @@ def test_tokens_of_every_length_see_nothing(client: Client, broken: None) -> Non
     for token in TOKENS:
         for header in ("HTTP_X_HEALTH_TOKEN", "HTTP_AUTHORIZATION"):
             value = token if header == "HTTP_X_HEALTH_TOKEN" else f"Bearer {token}x"
-            assert_safe(client.get("/health/", HTTP_ACCEPT="application/json",
-                                   **{header: value}))
+            assert_safe(client.get("/health/", HTTP_ACCEPT="application/json", **{header: value}))
     right = client.get("/health/", HTTP_ACCEPT="application/json", HTTP_X_HEALTH_TOKEN=TOKEN)
     assert b"tidy_names" in right.content  # the control: the right token does see them
 
@@ -88,8 +109,9 @@ BAD_SETTINGS = [
 
 
 @pytest.mark.parametrize(("setting", "key"), BAD_SETTINGS)
-def test_malformed_setting_is_a_check_error_and_never_a_500(client: Client, setting: object,
-                                                            key: str, broken: None) -> None:
+def test_malformed_setting_is_a_check_error_and_never_a_500(
+    client: Client, setting: object, key: str, broken: None
+) -> None:
     with override_settings(HEALTH_DEEP=setting):
         response = client.get("/health/", HTTP_ACCEPT="application/json")
         with pytest.raises(SystemCheckError) as excinfo:
@@ -109,10 +131,15 @@ def test_probe_by_ip_gets_djangos_400_without_the_middleware(client: Client) -> 
     assert b"health_deep" not in response.content
 
 
-@override_settings(MIDDLEWARE=["health_deep.middleware.ProbeHostMiddleware",
-                               "django.middleware.common.CommonMiddleware"])
+@override_settings(
+    MIDDLEWARE=[
+        "health_deep.middleware.ProbeHostMiddleware",
+        "django.middleware.common.CommonMiddleware",
+    ]
+)
 def test_probe_host_middleware_answers_health_urls_by_ip_and_nothing_else(
-        client: Client, broken: None) -> None:
+    client: Client, broken: None
+) -> None:
     health = client.get("/health/", HTTP_HOST="10.1.2.3", HTTP_ACCEPT="application/json")
     ready = client.get("/health/ready/", HTTP_HOST="10.1.2.3:8000")
     other = client.get("/no-such-page/", HTTP_HOST="10.1.2.3")

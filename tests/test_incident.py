@@ -32,8 +32,12 @@ ADDED_FIELD = (
 
 def test_incident_edit_after_apply_turns_health_503_and_reformat_does_not(site: Site) -> None:
     site.migrate()
-    seed = site.manage("shell", "-c", "from integrations.models import Integration; "
-                       "Integration.objects.create(name='billing', base_url='https://b.example')")
+    seed = site.manage(
+        "shell",
+        "-c",
+        "from integrations.models import Integration; "
+        "Integration.objects.create(name='billing', base_url='https://b.example')",
+    )
     assert seed.returncode == 0, seed.stderr
     assert site.report()[0] == 0
     assert site.get("/health/")["/health/"][0] == 200
@@ -48,16 +52,20 @@ def test_incident_edit_after_apply_turns_health_503_and_reformat_does_not(site: 
         '            model_name="integration",\n'
         '            name="settings",\n'
         '            field=models.TextField(default="", blank=True),  # free text\n'
-        "        ),\n    ]\n")
+        "        ),\n    ]\n"
+    )
     code, report = site.report()
     assert (code, ids(report)) == (0, [])
     assert site.get("/health/")["/health/"][0] == 200
 
     # The engineer's edit: a new field inside the applied migration, and in the model.
     site.edit(MIGRATION, "        ),\n    ]", ADDED_FIELD.replace("'", '"'))
-    site.edit("integrations/models.py", '    settings = models.TextField(blank=True, default="")\n',
-              '    settings = models.TextField(blank=True, default="")\n'
-              "    timeout_seconds = models.PositiveIntegerField(default=30)\n")
+    site.edit(
+        "integrations/models.py",
+        '    settings = models.TextField(blank=True, default="")\n',
+        '    settings = models.TextField(blank=True, default="")\n'
+        "    timeout_seconds = models.PositiveIntegerField(default=30)\n",
+    )
     assert "No migrations to apply." in site.migrate()
 
     code, report = site.report()
@@ -66,16 +74,25 @@ def test_incident_edit_after_apply_turns_health_503_and_reformat_does_not(site: 
     assert code == 1
     # Every check sees it: the edited migration, the column that never arrived, and the
     # endpoints whose query needs it.
-    assert sorted(set(ids(report))) == ["health_deep.E103", "health_deep.E202",
-                                        "health_deep.E301"]
-    broken = {e.split(" (")[1].rstrip(")") for f in report["findings"]
-              if f["id"] == "health_deep.E301" for e in f["endpoints"]}
+    assert sorted(set(ids(report))) == ["health_deep.E103", "health_deep.E202", "health_deep.E301"]
+    broken = {
+        e.split(" (")[1].rstrip(")")
+        for f in report["findings"]
+        if f["id"] == "health_deep.E301"
+        for e in f["endpoints"]
+    }
     # Every endpoint that reads an integration row (directly or through the webhook join,
     # Django views and DRF alike), and none that does not.
-    assert broken == {"integrations:integration-list", "integrations:integration-detail",
-                      "integrations:webhook-list", "integrations:enabled-names",
-                      "integration-list", "integration-detail", "webhook-list",
-                      "webhook-detail"}
+    assert broken == {
+        "integrations:integration-list",
+        "integrations:integration-detail",
+        "integrations:webhook-list",
+        "integrations:enabled-names",
+        "integration-list",
+        "integration-detail",
+        "webhook-list",
+        "webhook-detail",
+    }
     missing = next(f for f in report["findings"] if f["id"] == "health_deep.E202")
     assert missing["object"] == "integrations_integration.timeout_seconds"
     edited = next(f for f in report["findings"] if f["id"] == "health_deep.E103")
@@ -90,13 +107,19 @@ def test_incident_edit_after_apply_turns_health_503_and_reformat_does_not(site: 
 def test_incident_without_the_ledger_is_still_caught_by_schema_drift(site: Site) -> None:
     site.migrate()
     # A site that never had the ledger (or lost it): only the schema can tell.
-    wipe = site.manage("shell", "-c", "from health_deep.models import LedgerEntry; "
-                       "LedgerEntry.objects.all().delete()")
+    wipe = site.manage(
+        "shell",
+        "-c",
+        "from health_deep.models import LedgerEntry; LedgerEntry.objects.all().delete()",
+    )
     assert wipe.returncode == 0, wipe.stderr
     site.edit(MIGRATION, "        ),\n    ]", ADDED_FIELD)
-    site.edit("integrations/models.py", '    settings = models.TextField(blank=True, default="")\n',
-              '    settings = models.TextField(blank=True, default="")\n'
-              "    timeout_seconds = models.PositiveIntegerField(default=30)\n")
+    site.edit(
+        "integrations/models.py",
+        '    settings = models.TextField(blank=True, default="")\n',
+        '    settings = models.TextField(blank=True, default="")\n'
+        "    timeout_seconds = models.PositiveIntegerField(default=30)\n",
+    )
 
     code, report = site.report()
     responses = site.get("/health/")
@@ -115,10 +138,14 @@ def test_new_migration_not_yet_applied_is_E101(site: Site) -> None:
         "class Migration(migrations.Migration):\n"
         "    dependencies = [('integrations', '0002_integration_settings')]\n"
         "    operations = [migrations.AddField('webhook', 'secret', "
-        "models.CharField(max_length=64, default=''))]\n")
-    site.edit("integrations/models.py", "    target = models.URLField()\n",
-              "    target = models.URLField()\n    secret = models.CharField(max_length=64, "
-              "default='')\n")
+        "models.CharField(max_length=64, default=''))]\n"
+    )
+    site.edit(
+        "integrations/models.py",
+        "    target = models.URLField()\n",
+        "    target = models.URLField()\n    secret = models.CharField(max_length=64, "
+        "default='')\n",
+    )
 
     code, report = site.report()
 
@@ -134,9 +161,12 @@ def test_rolled_back_then_edited_then_reapplied_is_clean(site: Site) -> None:
     assert (code, ids(report)) == (1, ["health_deep.E101"])
 
     site.edit(MIGRATION, "        ),\n    ]", ADDED_FIELD)
-    site.edit("integrations/models.py", '    settings = models.TextField(blank=True, default="")\n',
-              '    settings = models.TextField(blank=True, default="")\n'
-              "    timeout_seconds = models.PositiveIntegerField(default=30)\n")
+    site.edit(
+        "integrations/models.py",
+        '    settings = models.TextField(blank=True, default="")\n',
+        '    settings = models.TextField(blank=True, default="")\n'
+        "    timeout_seconds = models.PositiveIntegerField(default=30)\n",
+    )
     site.migrate()
 
     code, report = site.report()
@@ -148,8 +178,9 @@ def test_migrations_applied_before_install_are_adopted_as_baseline(site: Site) -
     site.edit("example/settings.py", '    "health_deep",\n', "")
     site.edit("example/urls.py", '    path("health/", include("health_deep.urls")),\n', "")
     site.migrate()
-    site.edit("example/settings.py", '    "health_check",\n',
-              '    "health_check",\n    "health_deep",\n')
+    site.edit(
+        "example/settings.py", '    "health_check",\n', '    "health_check",\n    "health_deep",\n'
+    )
     (site.path / "example/urls.py").write_text(urls)
     site.migrate()
 
@@ -163,8 +194,11 @@ def test_migrations_applied_before_install_are_adopted_as_baseline(site: Site) -
 
 def test_model_change_without_migration_is_W106(site: Site) -> None:
     site.migrate()
-    site.edit("integrations/models.py", "    event = models.CharField(max_length=50)",
-              "    event = models.CharField(max_length=80)")
+    site.edit(
+        "integrations/models.py",
+        "    event = models.CharField(max_length=50)",
+        "    event = models.CharField(max_length=80)",
+    )
 
     code, report = site.report()
 
@@ -178,8 +212,11 @@ def test_model_change_without_migration_is_W106(site: Site) -> None:
 
 
 def test_database_down_live_200_ready_503_fast(site: Site) -> None:
-    site.env["DATABASE_URL"] = ("sqlite:////nonexistent-dir/db.sqlite3" if BACKEND == "sqlite"
-                                else "postgres://postgres@127.0.0.1:1/nowhere")
+    site.env["DATABASE_URL"] = (
+        "sqlite:////nonexistent-dir/db.sqlite3"
+        if BACKEND == "sqlite"
+        else "postgres://postgres@127.0.0.1:1/nowhere"
+    )
     started = time.monotonic()
 
     responses = site.get("/health/live/", "/health/ready/")

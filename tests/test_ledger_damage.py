@@ -19,10 +19,14 @@ from health_deep.system_checks import check_migrations
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 ALTER = {
-    "postgresql": ("ALTER TABLE health_deep_ledger ALTER COLUMN fingerprint DROP NOT NULL",
-                   "ALTER TABLE health_deep_ledger ALTER COLUMN fingerprint SET NOT NULL"),
-    "mysql": ("ALTER TABLE health_deep_ledger MODIFY fingerprint varchar(80) NULL",
-              "ALTER TABLE health_deep_ledger MODIFY fingerprint varchar(80) NOT NULL"),
+    "postgresql": (
+        "ALTER TABLE health_deep_ledger ALTER COLUMN fingerprint DROP NOT NULL",
+        "ALTER TABLE health_deep_ledger ALTER COLUMN fingerprint SET NOT NULL",
+    ),
+    "mysql": (
+        "ALTER TABLE health_deep_ledger MODIFY fingerprint varchar(80) NULL",
+        "ALTER TABLE health_deep_ledger MODIFY fingerprint varchar(80) NOT NULL",
+    ),
 }
 
 
@@ -48,8 +52,10 @@ def damaged_row(request: pytest.FixtureRequest) -> Iterator[str]:
         if request.param == "null" and undo:
             cursor.execute(undo[0])
         value = "X'DEADBEEF'" if request.param == "blob" else "NULL"
-        cursor.execute(f"UPDATE health_deep_ledger SET fingerprint = {value} "
-                       "WHERE app = 'testapp' AND name = '0001_initial'")
+        cursor.execute(
+            f"UPDATE health_deep_ledger SET fingerprint = {value} "
+            "WHERE app = 'testapp' AND name = '0001_initial'"
+        )
     yield request.param
     with connection.cursor() as cursor:
         if request.param == "null" and undo:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.subprocess
 
 MIGRATION = Path("integrations/migrations/0002_integration_settings.py")
 DATA_MIGRATION = Path("integrations/migrations/0003_tidy.py")
-DATA_SOURCE = '''from django.db import migrations
+DATA_SOURCE = """from django.db import migrations
 
 
 def forwards(apps, schema_editor):
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.RunSQL("UPDATE integrations_webhook SET event = lower(event)",
                           migrations.RunSQL.noop),
     ]
-'''
+"""
 
 
 def lock(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
@@ -73,31 +73,61 @@ def test_reformatting_an_applied_migration_passes(repo: Site) -> None:
     (repo.path / DATA_MIGRATION).write_text(
         DATA_SOURCE.replace('"', "'")
         .replace("    operations = [", "    # tidy\n    operations = [")
-        .replace("migrations.RunSQL.noop)", "migrations.RunSQL.noop,)"))
+        .replace("migrations.RunSQL.noop)", "migrations.RunSQL.noop,)")
+    )
 
     assert lock(repo, "--check").returncode == 0
 
 
-@pytest.mark.parametrize(("path", "old", "new", "expected"), [
-    (MIGRATION, "field=models.TextField(blank=True, default='')",
-     "field=models.TextField(blank=True, default='{}')",
-     "AddField integration.settings: field.default '' -> '{}'"),
-    (MIGRATION, "        ),\n    ]",
-     "        ),\n        migrations.AddField('webhook', 'secret', "
-     "models.CharField(max_length=64, default='')),\n    ]",
-     "added operation AddField webhook.secret"),
-    (DATA_MIGRATION, "lower(event)", "upper(event)", "RunSQL: sql"),
-    (DATA_MIGRATION, 'base_url=""', 'base_url="-"', "RunPython: code: body of forwards changed"),
-    (DATA_MIGRATION, '("integrations", "0002_integration_settings")',
-     '("integrations", "0001_initial")', "dependencies: - ('integrations', "
-     "'0002_integration_settings')"),
-    (DATA_MIGRATION, '        migrations.RunSQL("UPDATE integrations_webhook SET event = '
-     'lower(event)",\n                          migrations.RunSQL.noop),\n', "",
-     "removed operation RunSQL"),
-], ids=["field option", "added operation", "RunSQL text", "RunPython body", "dependency",
-        "removed operation"])
-def test_semantic_edit_fails_with_a_readable_difference(repo: Site, path: Path, old: str,
-                                                         new: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "old", "new", "expected"),
+    [
+        (
+            MIGRATION,
+            "field=models.TextField(blank=True, default='')",
+            "field=models.TextField(blank=True, default='{}')",
+            "AddField integration.settings: field.default '' -> '{}'",
+        ),
+        (
+            MIGRATION,
+            "        ),\n    ]",
+            "        ),\n        migrations.AddField('webhook', 'secret', "
+            "models.CharField(max_length=64, default='')),\n    ]",
+            "added operation AddField webhook.secret",
+        ),
+        (DATA_MIGRATION, "lower(event)", "upper(event)", "RunSQL: sql"),
+        (
+            DATA_MIGRATION,
+            'base_url=""',
+            'base_url="-"',
+            "RunPython: code: body of forwards changed",
+        ),
+        (
+            DATA_MIGRATION,
+            '("integrations", "0002_integration_settings")',
+            '("integrations", "0001_initial")',
+            "dependencies: - ('integrations', '0002_integration_settings')",
+        ),
+        (
+            DATA_MIGRATION,
+            '        migrations.RunSQL("UPDATE integrations_webhook SET event = '
+            'lower(event)",\n                          migrations.RunSQL.noop),\n',
+            "",
+            "removed operation RunSQL",
+        ),
+    ],
+    ids=[
+        "field option",
+        "added operation",
+        "RunSQL text",
+        "RunPython body",
+        "dependency",
+        "removed operation",
+    ],
+)
+def test_semantic_edit_fails_with_a_readable_difference(
+    repo: Site, path: Path, old: str, new: str, expected: str
+) -> None:
     repo.edit(path, old, new)
 
     result = lock(repo, "--check")
@@ -119,7 +149,8 @@ def test_deleted_migration_fails(repo: Site) -> None:
 def test_new_migration_fails_until_locked_and_update_adds_it(repo: Site) -> None:
     (repo.path / "integrations/migrations/0004_more.py").write_text(
         "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
-        "    dependencies = [('integrations', '0003_tidy')]\n    operations = []\n")
+        "    dependencies = [('integrations', '0003_tidy')]\n    operations = []\n"
+    )
 
     failing = lock(repo, "--check")
     updating = lock(repo, "--check", "--update")
@@ -144,10 +175,14 @@ def test_update_never_accepts_an_edit(repo: Site) -> None:
 def test_squashed_migration_replacing_locked_ones_is_handled(repo: Site) -> None:
     squash = repo.path / "integrations/migrations/0001_squashed_0003_tidy.py"
     initial = (repo.path / "integrations/migrations/0001_initial.py").read_text()
-    squash.write_text(initial.replace(
-        "class Migration(migrations.Migration):\n",
-        "class Migration(migrations.Migration):\n    replaces = [('integrations', '0001_initial'),"
-        " ('integrations', '0002_integration_settings'), ('integrations', '0003_tidy')]\n"))
+    squash.write_text(
+        initial.replace(
+            "class Migration(migrations.Migration):\n",
+            "class Migration(migrations.Migration):\n"
+            "    replaces = [('integrations', '0001_initial'),"
+            " ('integrations', '0002_integration_settings'), ('integrations', '0003_tidy')]\n",
+        )
+    )
     assert lock(repo, "--check", "--update").returncode == 0  # the squash is new: locked now
     for name in ("0001_initial", "0002_integration_settings", "0003_tidy"):
         (repo.path / f"integrations/migrations/{name}.py").unlink()

@@ -18,8 +18,14 @@ pytestmark = pytest.mark.django_db(databases=["default", "other"])
 def makemigrations_check() -> bool:
     """True when ``makemigrations --check --dry-run`` says there is nothing to write."""
     try:
-        call_command("makemigrations", "--check", "--dry-run", "--noinput",
-                     stdout=io.StringIO(), stderr=io.StringIO())
+        call_command(
+            "makemigrations",
+            "--check",
+            "--dry-run",
+            "--noinput",
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
     except SystemExit as exc:
         return exc.code in (0, None)
     return True
@@ -27,8 +33,7 @@ def makemigrations_check() -> bool:
 
 @pytest.mark.parametrize("language", ["de", "fr", "ja", "en-us"])
 def test_no_W106_on_a_translated_site(language: str) -> None:
-    with override_settings(LANGUAGE_CODE=language, USE_I18N=True), \
-            translation.override(language):
+    with override_settings(LANGUAGE_CODE=language, USE_I18N=True), translation.override(language):
         assert translation.gettext("user") != "user" or language == "en-us"  # really translated
         found = [f for f in runner.code_findings() if f.id == "health_deep.W106"]
         clean = makemigrations_check()

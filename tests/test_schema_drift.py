@@ -46,20 +46,26 @@ def modify(table: str, column: str, new_type: str, *, null: bool | None = None) 
     """MySQL's MODIFY restates the whole column: keep its nullability unless told."""
     if null is None:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT IS_NULLABLE FROM information_schema.COLUMNS WHERE "
-                           "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s AND COLUMN_NAME = %s",
-                           [table, column])
+            cursor.execute(
+                "SELECT IS_NULLABLE FROM information_schema.COLUMNS WHERE "
+                "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s AND COLUMN_NAME = %s",
+                [table, column],
+            )
             null = cursor.fetchone()[0] == "YES"
     sql(f'ALTER TABLE "{table}" MODIFY "{column}" {new_type} {"NULL" if null else "NOT NULL"}')
 
 
-def constraint_name(table: str, column: str, *, unique: bool = False,
-                    foreign: bool = False) -> str:
+def constraint_name(table: str, column: str, *, unique: bool = False, foreign: bool = False) -> str:
     """The name the backend gave a one-column unique or foreign key constraint."""
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, table)
-    return next(name for name, c in found.items() if c["columns"] == [column]
-                and (not unique or c["unique"]) and (not foreign or c["foreign_key"]))
+    return next(
+        name
+        for name, c in found.items()
+        if c["columns"] == [column]
+        and (not unique or c["unique"])
+        and (not foreign or c["foreign_key"])
+    )
 
 
 def rebuild(table: str, old: str, new: str) -> None:
@@ -68,16 +74,22 @@ def rebuild(table: str, old: str, new: str) -> None:
         cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
         create = cursor.fetchone()[0]
         assert re.search(old, create), f"{old!r} not in {create}"
-        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-                       "AND sql IS NOT NULL", [table])
+        cursor.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+            "AND sql IS NOT NULL",
+            [table],
+        )
         indexes = [row[0] for row in cursor.fetchall()]
         # SQLite refuses to drop a table a view reads: set the views aside meanwhile.
         cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")
         views = cursor.fetchall()
         for name, _ in views:
             cursor.execute(f'DROP VIEW "{name}"')
-        cursor.execute(re.sub(old, new, create, count=1).replace(
-            f'CREATE TABLE "{table}"', f'CREATE TABLE "{table}__new"', 1))
+        cursor.execute(
+            re.sub(old, new, create, count=1).replace(
+                f'CREATE TABLE "{table}"', f'CREATE TABLE "{table}__new"', 1
+            )
+        )
         cursor.execute(f'DROP TABLE "{table}"')
         cursor.execute(f'ALTER TABLE "{table}__new" RENAME TO "{table}"')
         for index in indexes:
@@ -93,7 +105,9 @@ def pg_constraint(table: str, kind: str, column: str) -> str:
             "SELECT con.conname FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid "
             "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = con.conkey[1] "
             "WHERE c.relname = %s AND con.contype = %s AND a.attname = %s "
-            "AND array_length(con.conkey, 1) = 1", [table, kind, column])
+            "AND array_length(con.conkey, 1) = 1",
+            [table, kind, column],
+        )
         return str(cursor.fetchone()[0])
 
 
@@ -128,8 +142,13 @@ def test_router_decides_which_tables_each_alias_needs() -> None:
 
     assert other == {"zoo_other_ledger"}
     assert "zoo_other_ledger" not in default
-    assert {"zoo_animals_custom", "zoo_animals_custom_friends", "zoo_active_animals",
-            "auth_user", "django_flatpage_sites"} <= default
+    assert {
+        "zoo_animals_custom",
+        "zoo_animals_custom_friends",
+        "zoo_active_animals",
+        "auth_user",
+        "django_flatpage_sites",
+    } <= default
 
 
 @pytest.mark.django_db
@@ -140,8 +159,13 @@ def test_schema_probe_is_one_catalog_query_whatever_the_model_count() -> None:
     with CaptureQueriesContext(connection) as queries:
         drift()
 
-    catalog = [q for q in queries if any(
-        name in q["sql"] for name in ("sqlite_master", "pg_class", "information_schema.COLUMNS"))]
+    catalog = [
+        q
+        for q in queries
+        if any(
+            name in q["sql"] for name in ("sqlite_master", "pg_class", "information_schema.COLUMNS")
+        )
+    ]
     assert len(catalog) == 1
 
 
@@ -170,8 +194,10 @@ def test_E202_missing_column() -> None:
 
 @pytest.mark.django_db
 def test_W219_missing_column_of_unmanaged_model_over_a_view() -> None:
-    sql("DROP VIEW zoo_active_animals",
-        "CREATE VIEW zoo_active_animals AS SELECT a.id, a.name FROM zoo_animals_custom a")
+    sql(
+        "DROP VIEW zoo_active_animals",
+        "CREATE VIEW zoo_active_animals AS SELECT a.id, a.name FROM zoo_animals_custom a",
+    )
 
     finding = one("health_deep.W219", "zoo_active_animals.habitat_code")
 
@@ -204,8 +230,10 @@ def test_an_endpoint_reading_an_absent_unmanaged_view_still_fails_critically() -
 @pytest.mark.django_db
 def test_E203_incompatible_type() -> None:
     if PG:
-        sql('ALTER TABLE "testapp_integration" ALTER COLUMN "enabled" TYPE integer '
-            'USING "enabled"::int')
+        sql(
+            'ALTER TABLE "testapp_integration" ALTER COLUMN "enabled" TYPE integer '
+            'USING "enabled"::int'
+        )
     elif MY:
         modify("testapp_integration", "enabled", "date")
     else:
@@ -218,10 +246,13 @@ def test_E203_incompatible_type() -> None:
 
 @not_sqlite
 @pytest.mark.django_db
-@pytest.mark.parametrize(("column", "new_type", "expected"), [
-    ("name", "varchar(50)", "varchar(100)"),
-    ("base_url", "char(10)", "varchar(200)"),
-])
+@pytest.mark.parametrize(
+    ("column", "new_type", "expected"),
+    [
+        ("name", "varchar(50)", "varchar(100)"),
+        ("base_url", "char(10)", "varchar(200)"),
+    ],
+)
 def test_E204_narrower_than_the_model(column: str, new_type: str, expected: str) -> None:
     if MY:
         modify("testapp_integration", column, new_type)
@@ -230,8 +261,11 @@ def test_E204_narrower_than_the_model(column: str, new_type: str, expected: str)
 
     finding = one("health_deep.E204", f"testapp_integration.{column}")
 
-    assert finding.details == {"model": "testapp.Integration", "expected": expected,
-                               "actual": finding.details["actual"]}
+    assert finding.details == {
+        "model": "testapp.Integration",
+        "expected": expected,
+        "actual": finding.details["actual"],
+    }
 
 
 @not_sqlite
@@ -268,11 +302,16 @@ def test_E205_not_null_where_model_allows_null() -> None:
 @pytest.mark.django_db
 def test_E206_extra_not_null_column_without_default() -> None:
     if PG or MY:
-        sql('ALTER TABLE "testapp_integration" ADD COLUMN "tenant" integer NOT NULL DEFAULT 1',
-            'ALTER TABLE "testapp_integration" ALTER COLUMN "tenant" DROP DEFAULT')
+        sql(
+            'ALTER TABLE "testapp_integration" ADD COLUMN "tenant" integer NOT NULL DEFAULT 1',
+            'ALTER TABLE "testapp_integration" ALTER COLUMN "tenant" DROP DEFAULT',
+        )
     else:
-        rebuild("testapp_integration", r'"enabled" bool NOT NULL\)',
-                '"enabled" bool NOT NULL, "tenant" integer NOT NULL)')
+        rebuild(
+            "testapp_integration",
+            r'"enabled" bool NOT NULL\)',
+            '"enabled" bool NOT NULL, "tenant" integer NOT NULL)',
+        )
 
     one("health_deep.E206", "testapp_integration.tenant")
 
@@ -282,16 +321,21 @@ def test_E206_extra_not_null_column_without_default() -> None:
 def test_E207_uniqueness_resting_on_an_invalid_index() -> None:
     # What a failed CREATE UNIQUE INDEX CONCURRENTLY leaves behind.
     name = pg_constraint("zoo_tag", "u", "label")
-    sql(f'ALTER TABLE "zoo_tag" DROP CONSTRAINT "{name}"',
-        "INSERT INTO zoo_tag (label) VALUES ('dup'), ('dup')")
+    sql(
+        f'ALTER TABLE "zoo_tag" DROP CONSTRAINT "{name}"',
+        "INSERT INTO zoo_tag (label) VALUES ('dup'), ('dup')",
+    )
     try:
         with pytest.raises(Exception, match="could not create unique index"):
             sql('CREATE UNIQUE INDEX CONCURRENTLY "zoo_tag_label_uniq" ON "zoo_tag" ("label")')
 
         one("health_deep.E207", "zoo_tag.label")
     finally:
-        sql('DROP INDEX IF EXISTS "zoo_tag_label_uniq"', "DELETE FROM zoo_tag",
-            f'ALTER TABLE "zoo_tag" ADD CONSTRAINT "{name}" UNIQUE ("label")')
+        sql(
+            'DROP INDEX IF EXISTS "zoo_tag_label_uniq"',
+            "DELETE FROM zoo_tag",
+            f'ALTER TABLE "zoo_tag" ADD CONSTRAINT "{name}" UNIQUE ("label")',
+        )
 
 
 @pytest.mark.django_db
@@ -299,8 +343,11 @@ def test_E208_db_default_missing_on_not_null_column() -> None:
     if PG or MY:
         sql('ALTER TABLE "zoo_animals_custom" ALTER COLUMN "status" DROP DEFAULT')
     else:
-        rebuild("zoo_animals_custom", r"\"status\" varchar\(10\) DEFAULT 'new' NOT NULL",
-                '"status" varchar(10) NOT NULL')
+        rebuild(
+            "zoo_animals_custom",
+            r"\"status\" varchar\(10\) DEFAULT 'new' NOT NULL",
+            '"status" varchar(10) NOT NULL',
+        )
 
     one("health_deep.E208", "zoo_animals_custom.status")
 
@@ -335,10 +382,13 @@ def test_W211_nullable_where_model_is_not() -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("index", "obj"), [
-    ("zoo_big_idx", "zoo_animals_custom.zoo_big_idx"),
-    ("zoo_lower_name_idx", "zoo_animals_custom.zoo_lower_name_idx"),
-])
+@pytest.mark.parametrize(
+    ("index", "obj"),
+    [
+        ("zoo_big_idx", "zoo_animals_custom.zoo_big_idx"),
+        ("zoo_lower_name_idx", "zoo_animals_custom.zoo_lower_name_idx"),
+    ],
+)
 def test_W212_missing_named_index(index: str, obj: str) -> None:
     if index == "zoo_lower_name_idx" and not connection.features.supports_expression_indexes:
         pytest.skip("no expression indexes on this backend: Django does not create it")
@@ -351,8 +401,11 @@ def test_W212_missing_named_index(index: str, obj: str) -> None:
 def test_W212_missing_db_index() -> None:
     with connection.cursor() as cursor:
         indexes = connection.introspection.get_constraints(cursor, "zoo_keeper")
-    name = next(n for n, c in indexes.items() if c["columns"] == ["badge"] and c["index"]
-                and not c["unique"] and not n.endswith("_like"))
+    name = next(
+        n
+        for n, c in indexes.items()
+        if c["columns"] == ["badge"] and c["index"] and not c["unique"] and not n.endswith("_like")
+    )
     sql(f'DROP INDEX "{name}"' + (' ON "zoo_keeper"' if MY else ""))
     if PG:  # the *_like helper index would still serve prefix lookups: drop it too
         sql(f'DROP INDEX "{name}_like"')
@@ -378,11 +431,12 @@ def test_W213_missing_named_unique_constraint() -> None:
     if PG:
         sql('ALTER TABLE "zoo_care" DROP CONSTRAINT "zoo_care_uniq"')
     elif MY:  # the index also serves the foreign key on animal_id: give that one its own
-        sql('CREATE INDEX "zoo_care_animal_only" ON "zoo_care" ("animal_id")',
-            'ALTER TABLE "zoo_care" DROP INDEX "zoo_care_uniq"')
+        sql(
+            'CREATE INDEX "zoo_care_animal_only" ON "zoo_care" ("animal_id")',
+            'ALTER TABLE "zoo_care" DROP INDEX "zoo_care_uniq"',
+        )
     else:
-        rebuild("zoo_care", r', CONSTRAINT "zoo_care_uniq" UNIQUE \("animal_id", "keeper_id"\)',
-                "")
+        rebuild("zoo_care", r', CONSTRAINT "zoo_care_uniq" UNIQUE \("animal_id", "keeper_id"\)', "")
 
     one("health_deep.W213", "zoo_care.zoo_care_uniq")
 
@@ -390,14 +444,20 @@ def test_W213_missing_named_unique_constraint() -> None:
 @pytest.mark.django_db
 def test_W214_missing_foreign_key() -> None:
     if PG:
-        sql(f'ALTER TABLE "zoo_care" DROP CONSTRAINT '
-            f'"{pg_constraint("zoo_care", "f", "animal_id")}"')
+        sql(
+            f'ALTER TABLE "zoo_care" DROP CONSTRAINT '
+            f'"{pg_constraint("zoo_care", "f", "animal_id")}"'
+        )
     elif MY:
         name = constraint_name("zoo_care", "animal_id", foreign=True)
         sql(f'ALTER TABLE "zoo_care" DROP FOREIGN KEY "{name}"')
     else:
-        rebuild("zoo_care", r'"animal_id" bigint NOT NULL REFERENCES "zoo_animals_custom" '
-                r'\("id"\) DEFERRABLE INITIALLY DEFERRED', '"animal_id" bigint NOT NULL')
+        rebuild(
+            "zoo_care",
+            r'"animal_id" bigint NOT NULL REFERENCES "zoo_animals_custom" '
+            r'\("id"\) DEFERRABLE INITIALLY DEFERRED',
+            '"animal_id" bigint NOT NULL',
+        )
 
     finding = one("health_deep.W214", "zoo_care.animal_id")
 
@@ -444,8 +504,9 @@ def test_W216_extra_unique_constraint_can_reject_writes() -> None:
 @not_sqlite
 @pytest.mark.django_db
 def test_W216_extra_check_constraint() -> None:
-    sql('ALTER TABLE "testapp_integration" ADD CONSTRAINT "surprise_chk" '
-        'CHECK (length("name") > 3)')
+    sql(
+        'ALTER TABLE "testapp_integration" ADD CONSTRAINT "surprise_chk" CHECK (length("name") > 3)'
+    )
 
     one("health_deep.W216", "testapp_integration.surprise_chk")
 
@@ -453,9 +514,11 @@ def test_W216_extra_check_constraint() -> None:
 @only_pg
 @pytest.mark.django_db
 def test_W217_check_constraint_not_validated() -> None:
-    sql('ALTER TABLE "zoo_animals_custom" DROP CONSTRAINT "zoo_count_gte_0"',
+    sql(
+        'ALTER TABLE "zoo_animals_custom" DROP CONSTRAINT "zoo_count_gte_0"',
         'ALTER TABLE "zoo_animals_custom" ADD CONSTRAINT "zoo_count_gte_0" '
-        'CHECK ("count" >= 0) NOT VALID')
+        'CHECK ("count" >= 0) NOT VALID',
+    )
 
     one("health_deep.W217", "zoo_animals_custom.zoo_count_gte_0")
 
@@ -560,8 +623,12 @@ def test_db_table_naming_another_schema_is_checked_there() -> None:
 @only_pg
 @pytest.mark.django_db
 def test_a_same_named_table_outside_the_search_path_is_not_mistaken_for_the_real_one() -> None:
-    sql("CREATE SCHEMA elsewhere", 'CREATE TABLE elsewhere."testapp_integration" (id integer)',
-        'DROP TABLE "zoo_note"', 'CREATE TABLE elsewhere."zoo_note" (id integer)')
+    sql(
+        "CREATE SCHEMA elsewhere",
+        'CREATE TABLE elsewhere."testapp_integration" (id integer)',
+        'DROP TABLE "zoo_note"',
+        'CREATE TABLE elsewhere."zoo_note" (id integer)',
+    )
 
     one("health_deep.E201", "zoo_note")  # and testapp_integration is still read from public
 
@@ -569,15 +636,20 @@ def test_a_same_named_table_outside_the_search_path_is_not_mistaken_for_the_real
 @only_pg
 @pytest.mark.django_db
 def test_search_path_decides_which_schema_holds_a_table() -> None:
-    sql("CREATE SCHEMA first_on_path",
+    sql(
+        "CREATE SCHEMA first_on_path",
         'CREATE TABLE first_on_path."testapp_integration" (id bigint PRIMARY KEY)',
-        "SET LOCAL search_path = first_on_path, public")
+        "SET LOCAL search_path = first_on_path, public",
+    )
 
     found = drift()
 
     missing = sorted(f.object for f in found if f.id == "health_deep.E202")
-    assert missing == ["testapp_integration.base_url", "testapp_integration.enabled",
-                       "testapp_integration.name"]
+    assert missing == [
+        "testapp_integration.base_url",
+        "testapp_integration.enabled",
+        "testapp_integration.name",
+    ]
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
@@ -596,17 +668,21 @@ def test_system_check_reports_drift_as_a_warning(renamed_column: None) -> None:
 @pytest.mark.django_db
 def test_a_declared_index_under_another_name_on_the_same_columns_is_there() -> None:
     # index_together moved to Meta.indexes by SeparateDatabaseAndState keeps the old index.
-    sql('DROP INDEX "zoo_born_count_idx"' + (' ON "zoo_animals_custom"' if MY else ""),
+    sql(
+        'DROP INDEX "zoo_born_count_idx"' + (' ON "zoo_animals_custom"' if MY else ""),
         'CREATE INDEX "zoo_animals_custom_born_count_0a1b2c3d" ON "zoo_animals_custom" '
-        '("born", "count")')
+        '("born", "count")',
+    )
 
     assert [f.id for f in drift() if f.severity > Severity.INFO] == []
 
 
 @pytest.mark.django_db
 def test_W212_a_declared_index_is_missing_when_no_index_has_its_columns() -> None:
-    sql('DROP INDEX "zoo_born_count_idx"' + (' ON "zoo_animals_custom"' if MY else ""),
-        'CREATE INDEX "zoo_animals_custom_count_born" ON "zoo_animals_custom" ("count", "born")')
+    sql(
+        'DROP INDEX "zoo_born_count_idx"' + (' ON "zoo_animals_custom"' if MY else ""),
+        'CREATE INDEX "zoo_animals_custom_count_born" ON "zoo_animals_custom" ("count", "born")',
+    )
 
     one("health_deep.W212", "zoo_animals_custom.zoo_born_count_idx")
 
@@ -616,16 +692,22 @@ def test_W212_a_declared_index_is_missing_when_no_index_has_its_columns() -> Non
 def test_an_extra_not_null_column_a_before_insert_trigger_fills_is_not_E206() -> None:
     # django-watson on PostgreSQL: a tsvector column the model does not know, NOT NULL, set
     # by a BEFORE INSERT trigger; inserts work.
-    sql('ALTER TABLE "testapp_integration" ADD COLUMN "tenant" integer NOT NULL DEFAULT 1',
-        'ALTER TABLE "testapp_integration" ALTER COLUMN "tenant" DROP DEFAULT')
+    sql(
+        'ALTER TABLE "testapp_integration" ADD COLUMN "tenant" integer NOT NULL DEFAULT 1',
+        'ALTER TABLE "testapp_integration" ALTER COLUMN "tenant" DROP DEFAULT',
+    )
     if PG:
-        sql("CREATE FUNCTION hd_fill_tenant() RETURNS trigger LANGUAGE plpgsql AS "
+        sql(
+            "CREATE FUNCTION hd_fill_tenant() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN NEW.tenant := 1; RETURN NEW; END $$",
             "CREATE TRIGGER hd_tenant BEFORE INSERT ON testapp_integration "
-            "FOR EACH ROW EXECUTE FUNCTION hd_fill_tenant()")
+            "FOR EACH ROW EXECUTE FUNCTION hd_fill_tenant()",
+        )
     else:
-        sql("CREATE TRIGGER hd_tenant BEFORE INSERT ON testapp_integration "
-            "FOR EACH ROW SET NEW.tenant = 1")
+        sql(
+            "CREATE TRIGGER hd_tenant BEFORE INSERT ON testapp_integration "
+            "FOR EACH ROW SET NEW.tenant = 1"
+        )
     try:
         finding = one("health_deep.I220", "testapp_integration.tenant")
     finally:
@@ -641,8 +723,10 @@ def test_a_myisam_table_expects_no_foreign_keys() -> None:
     # django-watson on MySQL moves its table to MyISAM for FULLTEXT: it keeps no foreign key.
     # MySQL refuses to move a table with a foreign key; watson's table has none left there.
     name = constraint_name("zoo_note", "content_type_id", foreign=True)
-    sql(f'ALTER TABLE "zoo_note" DROP FOREIGN KEY "{name}"',
-        'ALTER TABLE "zoo_note" ENGINE = MyISAM')
+    sql(
+        f'ALTER TABLE "zoo_note" DROP FOREIGN KEY "{name}"',
+        'ALTER TABLE "zoo_note" ENGINE = MyISAM',
+    )
 
     assert [(f.id, f.object) for f in drift() if f.severity > Severity.INFO] == []
 

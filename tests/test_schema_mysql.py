@@ -29,8 +29,9 @@ def test_json_without_its_json_valid_check_is_longtext_not_json() -> None:
 @pytest.mark.django_db
 def test_another_check_on_a_longtext_column_does_not_make_it_json() -> None:
     # Django's own MariaDB introspection reads any such column as a JSONField.
-    sql('ALTER TABLE "testapp_integration" ADD COLUMN "notes" longtext NULL '
-        "CHECK (\"notes\" <> '')")
+    sql(
+        'ALTER TABLE "testapp_integration" ADD COLUMN "notes" longtext NULL CHECK ("notes" <> \'\')'
+    )
 
     finding = one("health_deep.I220", "testapp_integration.notes")
 
@@ -54,8 +55,10 @@ def test_a_positive_field_on_a_signed_column_is_narrower() -> None:
 
     found = {(f.id, f.object) for f in drift()}
 
-    assert found == {("health_deep.E204", "zoo_animals_custom.legs"),  # 2^31.. cannot fit
-                     ("health_deep.W215", "zoo_animals_custom.legs")}  # and -1 would
+    assert found == {
+        ("health_deep.E204", "zoo_animals_custom.legs"),  # 2^31.. cannot fit
+        ("health_deep.W215", "zoo_animals_custom.legs"),
+    }  # and -1 would
 
 
 @only_mysql

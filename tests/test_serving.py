@@ -24,6 +24,7 @@ def slow(seconds: float, calls: list[int], findings: list[Finding] | None = None
         calls.append(1)
         time.sleep(seconds)
         return list(findings or [])
+
     return compute
 
 
@@ -60,8 +61,11 @@ def test_probes_arriving_during_an_evaluation_answer_at_once_with_the_last_resul
         release.wait(5)
         return []
 
-    starter = threading.Thread(target=cache.get, args=("k", blocked),
-                               kwargs={"ttl": 0.05, "deadline": 5, "timed_out": timed_out})
+    starter = threading.Thread(
+        target=cache.get,
+        args=("k", blocked),
+        kwargs={"ttl": 0.05, "deadline": 5, "timed_out": timed_out},
+    )
     starter.start()
     while "k" not in cache._inflight:
         time.sleep(0.005)
@@ -117,9 +121,15 @@ def test_expired_result_is_served_stale_while_a_slow_evaluation_runs() -> None:
     assert answer.stale and answer.findings == [] and answer.age >= 0.1
 
 
-@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                       "LOCATION": "shared-probe-test"}},
-                   HEALTH_DEEP={"CACHE_ALIAS": "default"})
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "shared-probe-test",
+        }
+    },
+    HEALTH_DEEP={"CACHE_ALIAS": "default"},
+)
 def test_a_fleet_sharing_a_django_cache_evaluates_once() -> None:
     instance_a, instance_b, calls = ProbeCache(), ProbeCache(), []
 
@@ -156,7 +166,8 @@ def test_concurrent_requests_to_the_view_share_each_evaluation() -> None:
 @pytestmark_db
 @override_settings(HEALTH_DEEP={"CACHE_TTL": 60})
 def test_second_probe_is_served_from_the_cache_without_touching_the_database(
-        client: Client) -> None:
+    client: Client,
+) -> None:
     from django.test.utils import CaptureQueriesContext
 
     client.get("/health/ready/")
@@ -173,12 +184,15 @@ def test_second_probe_is_served_from_the_cache_without_touching_the_database(
 @pytest.fixture
 def broken() -> Iterator[None]:
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM django_migrations WHERE app = 'testapp' "
-                       "AND name = '0002_tidy_names'")
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE app = 'testapp' AND name = '0002_tidy_names'"
+        )
     yield
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO django_migrations (app, name, applied) "
-                       "VALUES ('testapp', '0002_tidy_names', CURRENT_TIMESTAMP)")
+        cursor.execute(
+            "INSERT INTO django_migrations (app, name, applied) "
+            "VALUES ('testapp', '0002_tidy_names', CURRENT_TIMESTAMP)"
+        )
 
 
 def details_visible(client: Client, **extra: str) -> bool:
@@ -188,28 +202,44 @@ def details_visible(client: Client, **extra: str) -> bool:
 
 
 @pytestmark_db
-@pytest.mark.parametrize(("setting", "extra", "visible"), [
-    ({}, {}, False),
-    ({"TOKEN": TOKEN}, {"HTTP_X_HEALTH_TOKEN": TOKEN}, True),
-    ({"TOKEN": TOKEN}, {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}, True),
-    ({"TOKEN": TOKEN}, {"HTTP_X_HEALTH_TOKEN": TOKEN + "x"}, False),
-    ({"TOKEN": TOKEN}, {"HTTP_AUTHORIZATION": f"Basic {TOKEN}"}, False),
-    ({}, {"HTTP_X_HEALTH_TOKEN": TOKEN}, False),  # no token configured: no token works
-    ({"DETAILS_IPS": ["10.1.2.3"]}, {"REMOTE_ADDR": "10.1.2.3"}, True),
-    ({"DETAILS_IPS": ["10.1.2.3"]}, {"REMOTE_ADDR": "10.1.2.4"}, False),
-    ({"DETAILS": "never", "TOKEN": TOKEN}, {"HTTP_X_HEALTH_TOKEN": TOKEN}, False),
-    ({"DETAILS": "always"}, {}, True),
-], ids=["anonymous", "token header", "bearer token", "wrong token", "basic scheme",
-        "no token configured", "allowed ip", "other ip", "never", "always"])
-def test_details_policy(client: Client, broken: None, setting: dict[str, object],
-                        extra: dict[str, str], visible: bool) -> None:
+@pytest.mark.parametrize(
+    ("setting", "extra", "visible"),
+    [
+        ({}, {}, False),
+        ({"TOKEN": TOKEN}, {"HTTP_X_HEALTH_TOKEN": TOKEN}, True),
+        ({"TOKEN": TOKEN}, {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}, True),
+        ({"TOKEN": TOKEN}, {"HTTP_X_HEALTH_TOKEN": TOKEN + "x"}, False),
+        ({"TOKEN": TOKEN}, {"HTTP_AUTHORIZATION": f"Basic {TOKEN}"}, False),
+        ({}, {"HTTP_X_HEALTH_TOKEN": TOKEN}, False),  # no token configured: no token works
+        ({"DETAILS_IPS": ["10.1.2.3"]}, {"REMOTE_ADDR": "10.1.2.3"}, True),
+        ({"DETAILS_IPS": ["10.1.2.3"]}, {"REMOTE_ADDR": "10.1.2.4"}, False),
+        ({"DETAILS": "never", "TOKEN": TOKEN}, {"HTTP_X_HEALTH_TOKEN": TOKEN}, False),
+        ({"DETAILS": "always"}, {}, True),
+    ],
+    ids=[
+        "anonymous",
+        "token header",
+        "bearer token",
+        "wrong token",
+        "basic scheme",
+        "no token configured",
+        "allowed ip",
+        "other ip",
+        "never",
+        "always",
+    ],
+)
+def test_details_policy(
+    client: Client, broken: None, setting: dict[str, object], extra: dict[str, str], visible: bool
+) -> None:
     with override_settings(HEALTH_DEEP=setting):
         assert details_visible(client, **extra) is visible
 
 
 @pytestmark_db
-def test_details_policy_staff_user_sees_and_plain_user_does_not(client: Client,
-                                                                  broken: None) -> None:
+def test_details_policy_staff_user_sees_and_plain_user_does_not(
+    client: Client, broken: None
+) -> None:
     users = get_user_model().objects
     client.force_login(users.create_user("plain", password="x"))
     plain = details_visible(client)
@@ -227,8 +257,12 @@ def test_health_json_shape(client: Client, broken: None) -> None:
     assert anonymous["Content-Type"] == "application/health+json"
     body = anonymous.json()
     assert body["status"] == "fail"
-    assert set(body["checks"]) == {"database:connection", "migrations:integrity",
-                                   "schema:drift", "endpoints:smokeQueries"}
+    assert set(body["checks"]) == {
+        "database:connection",
+        "migrations:integrity",
+        "schema:drift",
+        "endpoints:smokeQueries",
+    }
     migrations = body["checks"]["migrations:integrity"]
     assert {e["componentId"] for e in migrations} == {"default", "other"}
     failing = next(e for e in migrations if e["componentId"] == "default")
@@ -250,8 +284,10 @@ def test_health_responses_are_never_cached_by_intermediaries(client: Client) -> 
 def test_probes_leave_no_connection_open(client: Client) -> None:
     def backends() -> int:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND pid <> pg_backend_pid()"
+            )
             return int(cursor.fetchone()[0])
 
     before = backends()
@@ -300,8 +336,11 @@ def test_an_evaluation_done_before_its_callback_is_registered_does_not_deadlock(
     cache, calls = ProbeCache(), []
     cache._executor = Immediate()  # type: ignore[assignment]
     answers = []
-    probe = threading.Thread(target=lambda: answers.append(
-        cache.get("k", slow(0, calls), ttl=5, deadline=1, timed_out=timed_out)))
+    probe = threading.Thread(
+        target=lambda: answers.append(
+            cache.get("k", slow(0, calls), ttl=5, deadline=1, timed_out=timed_out)
+        )
+    )
     probe.start()
     probe.join(timeout=5)
 
@@ -361,8 +400,9 @@ def test_liveness_with_a_session_cookie_opens_no_connection(client: Client) -> N
 
 @pytestmark_db
 @override_settings(SESSION_ENGINE="tests.brokensession")
-def test_a_session_store_that_fails_means_not_authorised_not_a_500(client: Client,
-                                                                     broken: None) -> None:
+def test_a_session_store_that_fails_means_not_authorised_not_a_500(
+    client: Client, broken: None
+) -> None:
     client.cookies["sessionid"] = "b" * 32
 
     response = client.get("/health/", HTTP_ACCEPT="application/json")

@@ -49,9 +49,15 @@ def test_discovery_covers_generic_views_drf_and_registered_ones() -> None:
     endpoints = by_name()
 
     covered = {name for name, e in endpoints.items() if e.query is not None}  # type: ignore[attr-defined]
-    assert covered == {"library:books", "library:book", "library:published",
-                       "library:author-stats", "library:shelf:inner:authors",
-                       "library:book-list", "library:book-detail"}
+    assert covered == {
+        "library:books",
+        "library:book",
+        "library:published",
+        "library:author-stats",
+        "library:shelf:inner:authors",
+        "library:book-list",
+        "library:book-detail",
+    }
 
 
 def test_discovery_follows_nested_includes_and_namespaces() -> None:
@@ -122,8 +128,7 @@ def test_clean_database_with_real_rows_passes(library: None) -> None:
 
 
 @pytest.mark.django_db
-def test_E301_dropped_joined_column_names_exactly_the_endpoints_that_join_it(
-        library: None) -> None:
+def test_E301_dropped_joined_column_names_exactly_the_endpoints_that_join_it(library: None) -> None:
     sql('ALTER TABLE "smokeapp_publisher" DROP COLUMN "country"')
 
     failures = smoke()
@@ -145,8 +150,10 @@ def test_E301_only_with_data_a_changed_type_fails_when_a_row_exists() -> None:
     assert smoke() == []  # empty tables: dev and staging looked fine
 
     author = Author.objects.create(name="A")
-    sql("INSERT INTO smokeapp_book (title, author_id, priority) "
-        f"VALUES ('t', {author.pk}, 'urgent')")
+    sql(
+        "INSERT INTO smokeapp_book (title, author_id, priority) "
+        f"VALUES ('t', {author.pk}, 'urgent')"
+    )
     failures = smoke()
 
     assert {f.id for f in failures} == {"health_deep.E301"}
@@ -174,8 +181,10 @@ def test_E304_a_registered_callable_that_writes_is_refused_and_writes_nothing() 
 def test_E302_a_locked_table_ends_within_the_deadline() -> None:
     from tests.locks import access_exclusive
 
-    with access_exclusive("smokeapp_publisher"), override_settings(
-            HEALTH_DEEP={"SMOKE_DEADLINE": 1.0, "STATEMENT_TIMEOUT": 0.3}):
+    with (
+        access_exclusive("smokeapp_publisher"),
+        override_settings(HEALTH_DEEP={"SMOKE_DEADLINE": 1.0, "STATEMENT_TIMEOUT": 0.3}),
+    ):
         started = time.monotonic()
         findings = runner.smoke_findings()
         elapsed = time.monotonic() - started
@@ -192,13 +201,16 @@ def test_E302_a_slow_sqlite_query_is_interrupted_at_the_deadline() -> None:
     from django.db.models.expressions import RawSQL
 
     def slow() -> object:
-        spin = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                "WHERE i < 100000000) SELECT count(*) FROM n")
+        spin = (
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < 100000000) SELECT count(*) FROM n"
+        )
         return Author.objects.annotate(spin=RawSQL(spin, []))
 
     Author.objects.create(name="A")
-    with override_settings(HEALTH_DEEP={"SMOKE_QUERIES": {"library:writes": slow},
-                                        "STATEMENT_TIMEOUT": 0.3}):
+    with override_settings(
+        HEALTH_DEEP={"SMOKE_QUERIES": {"library:writes": slow}, "STATEMENT_TIMEOUT": 0.3}
+    ):
         started = time.monotonic()
         failures = smoke()
         elapsed = time.monotonic() - started
@@ -209,7 +221,8 @@ def test_E302_a_slow_sqlite_query_is_interrupted_at_the_deadline() -> None:
 
 @pytest.mark.django_db
 def test_queries_left_out_by_the_deadline_are_reported_and_run_first_next_time(
-        library: None) -> None:
+    library: None,
+) -> None:
     from health_deep.smoke import execution
 
     plan = runner.smoke_plan()
@@ -232,12 +245,14 @@ def renamed_country() -> Iterator[None]:
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_health_answers_503_naming_endpoints_only_to_authorised_callers(
-        client: Client, renamed_country: None) -> None:
+    client: Client, renamed_country: None
+) -> None:
     token = "a-long-enough-health-token"
     with override_settings(HEALTH_DEEP={"TOKEN": token}):
         anonymous = client.get("/health/", HTTP_ACCEPT="application/json")
-        authorised = client.get("/health/", HTTP_ACCEPT="application/json",
-                                HTTP_X_HEALTH_TOKEN=token)
+        authorised = client.get(
+            "/health/", HTTP_ACCEPT="application/json", HTTP_X_HEALTH_TOKEN=token
+        )
 
     assert anonymous.status_code == 503
     smoke_check = anonymous.json()["checks"]["SmokeQueries()"]
@@ -246,15 +261,19 @@ def test_health_answers_503_naming_endpoints_only_to_authorised_callers(
     findings = authorised.json()["checks"]["SmokeQueries()"]["findings"]
     failed = [f for f in findings if f["id"] == "health_deep.E301"]
     assert {e for f in failed for e in f["endpoints"]} >= {
-        "/library/published/ (library:published)"}
+        "/library/published/ (library:published)"
+    }
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ({"nope:missing": "tests.smokeapp.views.ping"}, "does not have"),
-    ({"library:ping": "tests.smokeapp.views.no_such_thing"}, "cannot import"),
-    ({"library:ping": 42}, "is not callable"),
-    ("not a dict", "must be a dict"),
-])
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"nope:missing": "tests.smokeapp.views.ping"}, "does not have"),
+        ({"library:ping": "tests.smokeapp.views.no_such_thing"}, "cannot import"),
+        ({"library:ping": 42}, "is not callable"),
+        ("not a dict", "must be a dict"),
+    ],
+)
 def test_E307_bad_registrations_are_system_check_errors(setting: object, message: str) -> None:
     from health_deep.system_checks import check_smoke_registrations
 
@@ -282,6 +301,7 @@ def test_an_overridden_get_queryset_is_never_counted_as_covered(library: None) -
 
     assert {e.source for e in endpoints.values()} == {"base queryset"}  # type: ignore[attr-defined]
     assert not any(e.covered for e in endpoints.values())  # type: ignore[attr-defined]
-    assert coverage.message.startswith("0 of 2 endpoint(s) covered by 1 smoke query(ies); "
-                                       "2 only by their base queryset")
+    assert coverage.message.startswith(
+        "0 of 2 endpoint(s) covered by 1 smoke query(ies); 2 only by their base queryset"
+    )
     assert coverage.details["covered"] == []

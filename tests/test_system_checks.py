@@ -28,10 +28,12 @@ def test_check_database_reports_unapplied_as_one_warning(restore_django_migratio
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_migrate_does_not_warn_about_what_it_is_about_to_apply(
-        restore_django_migrations: None) -> None:
+    restore_django_migrations: None,
+) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM django_migrations WHERE app = 'testapp' "
-                       "AND name = '0002_tidy_names'")
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE app = 'testapp' AND name = '0002_tidy_names'"
+        )
     err, out = io.StringIO(), io.StringIO()
 
     call_command("migrate", skip_checks=False, stdout=out, stderr=err)
@@ -49,17 +51,20 @@ def test_check_without_database_stays_offline() -> None:
     assert "no issues" in out.getvalue()
 
 
-@pytest.mark.parametrize(("setting", "word"), [
-    ({"STATEMENT_TIMEOUT": "1s"}, "STATEMENT_TIMEOUT"),
-    ({"STATEMENT_TIMEOUT": 0}, "STATEMENT_TIMEOUT"),
-    ({"DETAILS": "sometimes"}, "DETAILS"),
-    ({"TOKEN": "short"}, "TOKEN"),
-    ({"DATABASES": "default"}, "DATABASES"),
-    ({"DATABASES": ["nope"]}, "nope"),
-    ({"IGNORE_APPS": [1]}, "IGNORE_APPS"),
-    ({"TYPO": 1}, "TYPO"),
-    ("not a dict", "must be a dict"),
-])
+@pytest.mark.parametrize(
+    ("setting", "word"),
+    [
+        ({"STATEMENT_TIMEOUT": "1s"}, "STATEMENT_TIMEOUT"),
+        ({"STATEMENT_TIMEOUT": 0}, "STATEMENT_TIMEOUT"),
+        ({"DETAILS": "sometimes"}, "DETAILS"),
+        ({"TOKEN": "short"}, "TOKEN"),
+        ({"DATABASES": "default"}, "DATABASES"),
+        ({"DATABASES": ["nope"]}, "nope"),
+        ({"IGNORE_APPS": [1]}, "IGNORE_APPS"),
+        ({"TYPO": 1}, "TYPO"),
+        ("not a dict", "must be a dict"),
+    ],
+)
 def test_E001_bad_setting_is_an_error_naming_it(setting: object, word: str) -> None:
     with override_settings(HEALTH_DEEP=setting):
         messages = check_settings()
@@ -74,6 +79,12 @@ def test_E001_stops_manage_py_check() -> None:
 
 
 def test_valid_setting_passes() -> None:
-    with override_settings(HEALTH_DEEP={"STATEMENT_TIMEOUT": 0.25, "DETAILS": "never",
-                                        "TOKEN": "x" * 32, "DATABASES": ["default"]}):
+    with override_settings(
+        HEALTH_DEEP={
+            "STATEMENT_TIMEOUT": 0.25,
+            "DETAILS": "never",
+            "TOKEN": "x" * 32,
+            "DATABASES": ["default"],
+        }
+    ):
         assert check_settings() == []

@@ -56,13 +56,18 @@ def test_a_read_on_another_alias_runs_and_is_clean() -> None:
 def test_a_slow_query_on_another_alias_ends_at_the_deadline() -> None:
     from django.db.models.expressions import RawSQL
 
-    spin = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-            "WHERE i < 100000000) SELECT count(*) FROM n")
+    spin = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+        "WHERE i < 100000000) SELECT count(*) FROM n"
+    )
     Ledger.objects.create(entry="a", amount=2)
     started = time.monotonic()
 
-    found = smoke_with(lambda: Ledger.objects.annotate(spin=RawSQL(spin, [])),
-                       STATEMENT_TIMEOUT=0.3, SMOKE_DEADLINE=0.5)
+    found = smoke_with(
+        lambda: Ledger.objects.annotate(spin=RawSQL(spin, [])),
+        STATEMENT_TIMEOUT=0.3,
+        SMOKE_DEADLINE=0.5,
+    )
 
     assert time.monotonic() - started < 2
     assert ids(found) == ["health_deep.E302"]
@@ -125,11 +130,15 @@ def test_a_commit_through_the_driver_is_detected() -> None:
     assert "ended the guard's transaction" in found[0].details["detail"]
 
 
-@pytest.mark.parametrize("statement", [
-    "CREATE TABLE hd_probe_made (id integer)",
-    "TRUNCATE TABLE smokeapp_author" if connection.vendor != "sqlite" else
-    "DROP TABLE smokeapp_author",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE hd_probe_made (id integer)",
+        "TRUNCATE TABLE smokeapp_author"
+        if connection.vendor != "sqlite"
+        else "DROP TABLE smokeapp_author",
+    ],
+)
 def test_ddl_from_a_smoke_query_is_refused(statement: str) -> None:
     Author.objects.create(name="kept")
 
@@ -176,8 +185,13 @@ def test_session_changes_from_a_smoke_query_are_refused() -> None:
 
 @pytest.mark.skipif(not MARIADB, reason="MariaDB session variables")
 def test_user_variables_and_named_locks_are_refused() -> None:
-    for statement in ("SELECT @hd := 1", "SELECT GET_LOCK('hd_probe', 0)",
-                      "SET @hd = 1", "SET SESSION TRANSACTION READ ONLY"):
+    for statement in (
+        "SELECT @hd := 1",
+        "SELECT GET_LOCK('hd_probe', 0)",
+        "SET @hd = 1",
+        "SET SESSION TRANSACTION READ ONLY",
+    ):
+
         def run(sql: str = statement) -> object:
             with connection.cursor() as cursor:
                 cursor.execute(sql)

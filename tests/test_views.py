@@ -20,8 +20,10 @@ def forget(app: str, name: str) -> None:
 
 def record(app: str, name: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO django_migrations (app, name, applied) "
-                       "VALUES (%s, %s, CURRENT_TIMESTAMP)", [app, name])
+        cursor.execute(
+            "INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, CURRENT_TIMESTAMP)",
+            [app, name],
+        )
 
 
 def test_migrated_database_answers_200_pass(client: Client) -> None:
@@ -34,8 +36,9 @@ def test_migrated_database_answers_200_pass(client: Client) -> None:
 
 
 @pytest.mark.parametrize("url", ["/health/", "/health/ready/"])
-def test_E101_unapplied_migration_answers_503(client: Client, url: str,
-                                              restore_django_migrations: None) -> None:
+def test_E101_unapplied_migration_answers_503(
+    client: Client, url: str, restore_django_migrations: None
+) -> None:
     forget("testapp", "0002_tidy_names")
 
     response = client.get(url, HTTP_ACCEPT="application/json")
@@ -44,11 +47,13 @@ def test_E101_unapplied_migration_answers_503(client: Client, url: str,
     body = response.json()
     assert body["status"] == "fail"
     assert body["checks"]["Migrations(alias='default')"]["output"] == (
-        "Unavailable: health_deep.E101")
+        "Unavailable: health_deep.E101"
+    )
 
 
-def test_anonymous_caller_sees_ids_but_no_object_names(client: Client,
-                                                        restore_django_migrations: None) -> None:
+def test_anonymous_caller_sees_ids_but_no_object_names(
+    client: Client, restore_django_migrations: None
+) -> None:
     forget("testapp", "0002_tidy_names")
 
     for accept in ("application/json", "text/plain", "text/html"):
@@ -67,14 +72,16 @@ def test_token_caller_sees_the_findings(client: Client, restore_django_migration
 
     findings = response.json()["checks"]["Migrations(alias='default')"]["findings"]
     assert [(f["id"], f["object"]) for f in findings if f["severity"] != "info"] == [
-        ("health_deep.E101", "testapp.0002_tidy_names")]
+        ("health_deep.E101", "testapp.0002_tidy_names")
+    ]
     assert "migrate" in findings[0]["hint"]
 
 
 @override_settings(HEALTH_DEEP={"TOKEN": TOKEN})
 @pytest.mark.parametrize("token", ["", "x", TOKEN[:-1], TOKEN + "x", "é" * 40, "A" * 10000])
-def test_wrong_tokens_see_nothing(client: Client, restore_django_migrations: None,
-                                  token: str) -> None:
+def test_wrong_tokens_see_nothing(
+    client: Client, restore_django_migrations: None, token: str
+) -> None:
     forget("testapp", "0002_tidy_names")
 
     response = client.get("/health/", HTTP_ACCEPT="application/json", HTTP_X_HEALTH_TOKEN=token)
@@ -93,8 +100,9 @@ def test_staff_user_sees_the_findings(client: Client, restore_django_migrations:
     assert b"testapp.0002_tidy_names" in response.content
 
 
-def test_W102_unknown_migration_answers_200_with_warn(client: Client,
-                                                      restore_django_migrations: None) -> None:
+def test_W102_unknown_migration_answers_200_with_warn(
+    client: Client, restore_django_migrations: None
+) -> None:
     record("testapp", "0099_from_a_newer_release")
 
     response = client.get("/health/", HTTP_ACCEPT="application/json")
@@ -115,8 +123,9 @@ def test_live_runs_no_query(client: Client) -> None:
 
 
 @pytest.mark.parametrize("accept", ["garbage;;q=x", "application/xml", "*/*;q=0", "\x00\xff"])
-def test_odd_accept_headers_still_get_a_status(client: Client, accept: str,
-                                               restore_django_migrations: None) -> None:
+def test_odd_accept_headers_still_get_a_status(
+    client: Client, accept: str, restore_django_migrations: None
+) -> None:
     forget("testapp", "0002_tidy_names")
 
     response = client.get("/health/", HTTP_ACCEPT=accept)
@@ -125,23 +134,28 @@ def test_odd_accept_headers_still_get_a_status(client: Client, accept: str,
     assert response["Content-Type"].startswith("text/plain")
 
 
-@pytest.mark.parametrize(("fmt", "content_type"), [
-    ("json", "application/json"),
-    ("text", "text/plain"),
-    ("openmetrics", "application/openmetrics-text"),
-    ("atom", "application/atom+xml"),
-    ("html", "text/html"),
-])
-def test_formats_keep_django_health_check_negotiation(client: Client, fmt: str,
-                                                      content_type: str) -> None:
+@pytest.mark.parametrize(
+    ("fmt", "content_type"),
+    [
+        ("json", "application/json"),
+        ("text", "text/plain"),
+        ("openmetrics", "application/openmetrics-text"),
+        ("atom", "application/atom+xml"),
+        ("html", "text/html"),
+    ],
+)
+def test_formats_keep_django_health_check_negotiation(
+    client: Client, fmt: str, content_type: str
+) -> None:
     response = client.get(f"/health/?format={fmt}")
 
     assert response["Content-Type"].startswith(content_type)
     assert response.status_code == 200
 
 
-def test_text_format_starts_with_the_overall_status(client: Client,
-                                                    restore_django_migrations: None) -> None:
+def test_text_format_starts_with_the_overall_status(
+    client: Client, restore_django_migrations: None
+) -> None:
     forget("testapp", "0002_tidy_names")
 
     response = client.get("/health/?format=text")
@@ -161,13 +175,20 @@ def test_check_classes_plug_into_django_health_checks_own_view() -> None:
     assert [type(c) for c in view.get_checks()] == [Migrations]
 
 
-@pytest.mark.parametrize(("accept", "content_type"), [
-    (None, "text/plain"),  # load balancers
-    ("*/*", "text/plain"),  # kubelet, curl
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),  # browsers
-])
-def test_probes_get_plain_text_and_browsers_html(client: Client, accept: str | None,
-                                                 content_type: str) -> None:
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        (None, "text/plain"),  # load balancers
+        ("*/*", "text/plain"),  # kubelet, curl
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "text/html",
+        ),  # browsers
+    ],
+)
+def test_probes_get_plain_text_and_browsers_html(
+    client: Client, accept: str | None, content_type: str
+) -> None:
     headers = {} if accept is None else {"HTTP_ACCEPT": accept}
 
     response = client.get("/health/", **headers)

@@ -34,11 +34,17 @@ def database_from_url(url: str) -> dict[str, object]:
         "PORT": str(parts.port or ""),
     }
     if parts.scheme in ("postgres", "postgresql"):
-        return {"ENGINE": "django.db.backends.postgresql", **server,
-                "OPTIONS": {"connect_timeout": 3}}
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            **server,
+            "OPTIONS": {"connect_timeout": 3},
+        }
     if parts.scheme in ("mysql", "mariadb"):
-        return {"ENGINE": "django.db.backends.mysql", **server,
-                "OPTIONS": {"connect_timeout": 3, "charset": "utf8mb4"}}
+        return {
+            "ENGINE": "django.db.backends.mysql",
+            **server,
+            "OPTIONS": {"connect_timeout": 3, "charset": "utf8mb4"},
+        }
     raise ValueError(f"DATABASE_URL scheme {parts.scheme!r} is not supported here")
 
 

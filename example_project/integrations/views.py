@@ -31,10 +31,19 @@ class WebhookList(ListView):
     queryset = Webhook.objects.select_related("integration")
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> JsonResponse:
-        return JsonResponse({"results": [
-            {"id": w.pk, "event": w.event, "target": w.target, "integration": w.integration.name}
-            for w in context["object_list"]
-        ]})
+        return JsonResponse(
+            {
+                "results": [
+                    {
+                        "id": w.pk,
+                        "event": w.event,
+                        "target": w.target,
+                        "integration": w.integration.name,
+                    }
+                    for w in context["object_list"]
+                ]
+            }
+        )
 
 
 @smoke_query(lambda: Integration.objects.filter(enabled=True).order_by("name"))

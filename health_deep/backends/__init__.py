@@ -11,8 +11,15 @@ import importlib
 
 from health_deep.backends.base import BaseBackend, Failure, Features
 
-__all__ = ["SUPPORTED", "BaseBackend", "Failure", "Features", "all_backends", "get",
-           "supports_schema"]
+__all__ = [
+    "SUPPORTED",
+    "BaseBackend",
+    "Failure",
+    "Features",
+    "all_backends",
+    "get",
+    "supports_schema",
+]
 
 SUPPORTED = ("postgresql", "sqlite", "mysql")
 

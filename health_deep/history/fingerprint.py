@@ -167,8 +167,11 @@ def _value(value: Any, ctx: _Context) -> Canon:
         items = [_value(v, ctx) for v in value]
         return {"set": sorted(items, key=_sort_key)}
     if isinstance(value, dict):
-        return {"dict": sorted(([_value(k, ctx), _value(v, ctx)] for k, v in value.items()),
-                               key=_sort_key)}
+        return {
+            "dict": sorted(
+                ([_value(k, ctx), _value(v, ctx)] for k, v in value.items()), key=_sort_key
+            )
+        }
     if isinstance(value, type):
         return {"class": _path(value)}
     if isinstance(value, functools.partial):
@@ -177,8 +180,9 @@ def _value(value: Any, ctx: _Context) -> Canon:
             "args": _value(list(value.args), ctx),
             "kwargs": _value(dict(value.keywords), ctx),
         }
-    if callable(value) and isinstance(value, types.FunctionType | types.MethodType |
-                                      types.BuiltinFunctionType | staticmethod):
+    if callable(value) and isinstance(
+        value, types.FunctionType | types.MethodType | types.BuiltinFunctionType | staticmethod
+    ):
         return _function(value, ctx)
     if hasattr(value, "deconstruct") and not isinstance(value, type):
         return _deconstructed(value, ctx)

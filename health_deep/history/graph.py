@@ -74,8 +74,7 @@ def find_changes() -> dict[str, list[str]]:
         )
         changes = autodetector.changes(graph=loader.graph)
         return {
-            app: [str(op.describe()) for migration in migrations
-                  for op in migration.operations]
+            app: [str(op.describe()) for migration in migrations for op in migration.operations]
             for app, migrations in sorted(changes.items())
         }
 

@@ -108,27 +108,51 @@ def _edited(
         if row.source == "adopted":
             adopted.append(_name(key))
     if unverified:
-        findings.append(_group("health_deep.I104", alias, unverified,
-                               "applied migration(s) have no fingerprint yet, so an edit "
-                               "to them cannot be detected.",
-                               f"Run `manage.py migrate --database {alias}` once (it applies "
-                               "nothing new) to record their fingerprints."))
+        findings.append(
+            _group(
+                "health_deep.I104",
+                alias,
+                unverified,
+                "applied migration(s) have no fingerprint yet, so an edit "
+                "to them cannot be detected.",
+                f"Run `manage.py migrate --database {alias}` once (it applies "
+                "nothing new) to record their fingerprints.",
+            )
+        )
     if damaged:
-        findings.append(_group("health_deep.W110", alias, damaged,
-                               "ledger row(s) hold no readable fingerprint (not text, or "
-                               "NULL), so an edit to their migration(s) cannot be detected.",
-                               f"The next `manage.py migrate --database {alias}` records them "
-                               "again as a baseline."))
+        findings.append(
+            _group(
+                "health_deep.W110",
+                alias,
+                damaged,
+                "ledger row(s) hold no readable fingerprint (not text, or "
+                "NULL), so an edit to their migration(s) cannot be detected.",
+                f"The next `manage.py migrate --database {alias}` records them "
+                "again as a baseline.",
+            )
+        )
     if old_algorithm:
-        findings.append(_group("health_deep.I107", alias, old_algorithm,
-                               f"fingerprint(s) were recorded by an older algorithm than "
-                               f"'{ALGORITHM}' and cannot be compared.",
-                               "The next `manage.py migrate` records them again."))
+        findings.append(
+            _group(
+                "health_deep.I107",
+                alias,
+                old_algorithm,
+                f"fingerprint(s) were recorded by an older algorithm than "
+                f"'{ALGORITHM}' and cannot be compared.",
+                "The next `manage.py migrate` records them again.",
+            )
+        )
     if adopted:
-        findings.append(_group("health_deep.I105", alias, adopted,
-                               "migration(s) were applied before health_deep was installed; "
-                               "their fingerprints were adopted as the baseline.",
-                               "An edit made before adoption cannot be detected."))
+        findings.append(
+            _group(
+                "health_deep.I105",
+                alias,
+                adopted,
+                "migration(s) were applied before health_deep was installed; "
+                "their fingerprints were adopted as the baseline.",
+                "An edit made before adoption cannot be detected.",
+            )
+        )
     return findings
 
 

@@ -35,8 +35,13 @@ def read_ledger(alias: str) -> dict[Key, LedgerRow]:
         "app", "name", "fingerprint", "source", "recorded_at", "recorded_by", "reason"
     )
     return {
-        (app, name): LedgerRow(fingerprint=fp if isinstance(fp, str) else None, source=source,
-                               recorded_at=at, recorded_by=by, reason=reason)
+        (app, name): LedgerRow(
+            fingerprint=fp if isinstance(fp, str) else None,
+            source=source,
+            recorded_at=at,
+            recorded_by=by,
+            reason=reason,
+        )
         for app, name, fp, source, at, by, reason in rows
     }
 
@@ -73,21 +78,35 @@ def record_after_migrate(*, using: str, plan: Any = None, **kwargs: Any) -> None
     with transaction.atomic(using=using):
         _delete(entries, applied | unapplied)
         entries.bulk_create(
-            LedgerEntry(app=key[0], name=key[1], fingerprint=facts.fingerprints[key],
-                        source="applied", recorded_at=now)
-            for key in sorted(applied - unapplied) if key in facts.fingerprints
+            LedgerEntry(
+                app=key[0],
+                name=key[1],
+                fingerprint=facts.fingerprints[key],
+                source="applied",
+                recorded_at=now,
+            )
+            for key in sorted(applied - unapplied)
+            if key in facts.fingerprints
         )
         recorded = read_recorded(using)
         known = {(a, n): fp for a, n, fp in entries.values_list("app", "name", "fingerprint")}
         # Rows of an older algorithm cannot be compared: record them again as a baseline.
         # So are damaged rows (a fingerprint that is not text): nothing to compare them with.
-        stale = {k for k, fp in known.items()
-                 if not (isinstance(fp, str) and fp.startswith(f"{ALGORITHM}:"))
-                 and k in facts.fingerprints}
+        stale = {
+            k
+            for k, fp in known.items()
+            if not (isinstance(fp, str) and fp.startswith(f"{ALGORITHM}:"))
+            and k in facts.fingerprints
+        }
         _delete(entries, stale)
         entries.bulk_create(
-            LedgerEntry(app=key[0], name=key[1], fingerprint=facts.fingerprints[key],
-                        source="adopted", recorded_at=now)
+            LedgerEntry(
+                app=key[0],
+                name=key[1],
+                fingerprint=facts.fingerprints[key],
+                source="adopted",
+                recorded_at=now,
+            )
             for key in sorted(recorded)
             if (key not in known or key in stale) and key in facts.fingerprints
         )
@@ -115,10 +134,15 @@ def accept(*, alias: str, key: Key, reason: str, by: str | None = None) -> Ledge
     if key not in read_recorded(alias):
         raise AcceptError(f"{key[0]}.{key[1]} is not applied to '{alias}': nothing to accept.")
     entry, _ = LedgerEntry.objects.using(alias).update_or_create(
-        app=key[0], name=key[1],
-        defaults={"fingerprint": facts.fingerprints[key], "source": "accepted",
-                  "recorded_at": timezone.now(), "recorded_by": by or _whoami(),
-                  "reason": reason},
+        app=key[0],
+        name=key[1],
+        defaults={
+            "fingerprint": facts.fingerprints[key],
+            "source": "accepted",
+            "recorded_at": timezone.now(),
+            "recorded_by": by or _whoami(),
+            "reason": reason,
+        },
     )
     graph.reset()
     return entry

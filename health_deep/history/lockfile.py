@@ -59,8 +59,9 @@ def project_apps(*, include_installed: bool = False) -> set[str]:
     """Labels of the apps whose code is the project's, not an installed package's."""
     from django.apps import apps
 
-    installed = {Path(p).resolve() for key in ("purelib", "platlib")
-                 if (p := sysconfig.get_paths().get(key))}
+    installed = {
+        Path(p).resolve() for key in ("purelib", "platlib") if (p := sysconfig.get_paths().get(key))
+    }
     labels = set()
     for config in apps.get_app_configs():
         path = Path(config.path).resolve()
@@ -79,8 +80,9 @@ def load(apps: set[str]) -> Migrations:
         fingerprints={k: fingerprint(m) for k, m in chosen.items()},
         files={k: Path(sys.modules[type(m).__module__].__file__ or "") for k, m in chosen.items()},
         objects=chosen,
-        replaced=frozenset((r[0], r[1]) for m in loader.disk_migrations.values()
-                           for r in m.replaces),
+        replaced=frozenset(
+            (r[0], r[1]) for m in loader.disk_migrations.values() for r in m.replaces
+        ),
     )
 
 
@@ -105,14 +107,15 @@ def parse(text: str) -> dict[Key, str]:
             raise LockfileError(f"line {number} is not 'app.migration fingerprint': {line!r}")
         entries[(app, migration)] = fp.strip()
     if algorithm != ALGORITHM:
-        raise LockfileError(f"the lockfile was written by fingerprint algorithm {algorithm!r}, "
-                            f"this health_deep uses {ALGORITHM!r}: regenerate it with "
-                            "`manage.py health_deep lock` and review the diff")
+        raise LockfileError(
+            f"the lockfile was written by fingerprint algorithm {algorithm!r}, "
+            f"this health_deep uses {ALGORITHM!r}: regenerate it with "
+            "`manage.py health_deep lock` and review the diff"
+        )
     return entries
 
 
-def compare(locked: dict[Key, str], code: Migrations, *, apps: set[str],
-            lockfile: Path) -> Report:
+def compare(locked: dict[Key, str], code: Migrations, *, apps: set[str], lockfile: Path) -> Report:
     """What changed between the lockfile and the migration files of ``apps``."""
     report = Report()
     for key, fp in sorted(locked.items()):
@@ -150,8 +153,7 @@ def explain(key: Key, code: Migrations, *, lockfile: Path) -> list[str]:
 
 def _git(cwd: Path, *args: str) -> str | None:
     try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                                timeout=30)
+        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout if result.returncode == 0 else None

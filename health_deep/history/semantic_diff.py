@@ -29,14 +29,17 @@ def describe(old: dict[str, Canon], new: dict[str, Canon]) -> list[str]:
 def _list_change(label: str, old: list[Canon], new: list[Canon]) -> list[str]:
     old_set = {_render(v) for v in old}
     new_set = {_render(v) for v in new}
-    return [f"{label}: + {v}" for v in sorted(new_set - old_set)] + \
-        [f"{label}: - {v}" for v in sorted(old_set - new_set)]
+    return [f"{label}: + {v}" for v in sorted(new_set - old_set)] + [
+        f"{label}: - {v}" for v in sorted(old_set - new_set)
+    ]
 
 
 def _operations(old: list[Canon], new: list[Canon]) -> list[str]:
     lines: list[str] = []
-    keys = [json.dumps(o, sort_keys=True) for o in old], [json.dumps(o, sort_keys=True)
-                                                          for o in new]
+    keys = (
+        [json.dumps(o, sort_keys=True) for o in old],
+        [json.dumps(o, sort_keys=True) for o in new],
+    )
     matcher = difflib.SequenceMatcher(a=keys[0], b=keys[1], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -79,8 +82,9 @@ def _walk(old: Canon, new: Canon, path: str) -> list[str]:
         return []
     if isinstance(old, dict) and isinstance(new, dict):
         if "construct" in old and "construct" in new and old["construct"] == new["construct"]:
-            return _walk(old.get("kwargs", {}), new.get("kwargs", {}), path) + \
-                _walk(old.get("args", []), new.get("args", []), _join(path, "args"))
+            return _walk(old.get("kwargs", {}), new.get("kwargs", {}), path) + _walk(
+                old.get("args", []), new.get("args", []), _join(path, "args")
+            )
         if "function" in old and "function" in new and old["function"] == new["function"]:
             return [f"{path or 'code'}: body of {old['function']} changed"]
         if set(old) - {"construct"} and not ("construct" in old or "construct" in new):

@@ -34,13 +34,20 @@ from health_deep.schema.model import (
 
 _ROWID = ("rowid", "oid", "_rowid_")
 
-_FIX = ("Run `manage.py migrate --database {alias}`. If it says there is nothing to apply, an "
-        "applied migration was probably edited (see health_deep.E103) or the schema was changed "
-        "by hand: `manage.py sqlmigrate {app} <migration>` shows the SQL the model needs.")
+_FIX = (
+    "Run `manage.py migrate --database {alias}`. If it says there is nothing to apply, an "
+    "applied migration was probably edited (see health_deep.E103) or the schema was changed "
+    "by hand: `manage.py sqlmigrate {app} <migration>` shows the SQL the model needs."
+)
 
 
-def compare(*, alias: str, expected: Iterable[ExpectedTable], catalog: Catalog,
-            ignore_tables: Iterable[str] = ()) -> list[Finding]:
+def compare(
+    *,
+    alias: str,
+    expected: Iterable[ExpectedTable],
+    catalog: Catalog,
+    ignore_tables: Iterable[str] = (),
+) -> list[Finding]:
     """Every drift between the models' needs and the live catalog of one database."""
     findings: list[Finding] = []
     known: set[str] = {catalog.table_key(t) for t in ignore_tables}
@@ -52,35 +59,61 @@ def compare(*, alias: str, expected: Iterable[ExpectedTable], catalog: Catalog,
             findings.append(_unmanaged_absent(alias, table))
             continue
         if actual is None:
-            findings.append(_finding("health_deep.E201", alias, table, table.name,
-                                     f"Table {table.name} ({table.model}) does not exist.",
-                                     expected=table.name, actual=None))
+            findings.append(
+                _finding(
+                    "health_deep.E201",
+                    alias,
+                    table,
+                    table.name,
+                    f"Table {table.name} ({table.model}) does not exist.",
+                    expected=table.name,
+                    actual=None,
+                )
+            )
             continue
         findings += _TableCheck(alias, table, actual, catalog).run()
     if catalog.truncates:
-        findings.append(Finding(
-            id="health_deep.W218", alias=alias, object="sql_mode",
-            message=f"sql_mode on '{alias}' has neither STRICT_TRANS_TABLES nor "
-                    "STRICT_ALL_TABLES: a value too long for its column is cut, not refused.",
-            hint="Add STRICT_TRANS_TABLES to sql_mode: in the server's configuration, or in "
-                 "DATABASES[...]['OPTIONS']['init_command'].",
-            details={}))
-    extra = sorted({t.name for k, t in catalog.tables.items() if k not in known}
-                   - {catalog.table_key(name) for name in known})
+        findings.append(
+            Finding(
+                id="health_deep.W218",
+                alias=alias,
+                object="sql_mode",
+                message=f"sql_mode on '{alias}' has neither STRICT_TRANS_TABLES nor "
+                "STRICT_ALL_TABLES: a value too long for its column is cut, not refused.",
+                hint="Add STRICT_TRANS_TABLES to sql_mode: in the server's configuration, or in "
+                "DATABASES[...]['OPTIONS']['init_command'].",
+                details={},
+            )
+        )
+    extra = sorted(
+        {t.name for k, t in catalog.tables.items() if k not in known}
+        - {catalog.table_key(name) for name in known}
+    )
     if extra:
-        findings.append(Finding(
-            id="health_deep.I221", alias=alias, object=f"{len(extra)} table(s)",
-            message=f"{len(extra)} table(s) on '{alias}' belong to no installed model.",
-            hint="Normal during expand/contract deploys or for tables other tools own.",
-            details={"tables": extra}))
+        findings.append(
+            Finding(
+                id="health_deep.I221",
+                alias=alias,
+                object=f"{len(extra)} table(s)",
+                message=f"{len(extra)} table(s) on '{alias}' belong to no installed model.",
+                hint="Normal during expand/contract deploys or for tables other tools own.",
+                details={"tables": extra},
+            )
+        )
     return findings
 
 
-def _finding(fid: str, alias: str, table: ExpectedTable, obj: str, message: str,
-             **details: object) -> Finding:
-    return Finding(id=fid, alias=alias, object=obj, message=message,
-                   hint=_FIX.format(alias=alias, app=table.model.split(".")[0]),
-                   details={"model": table.model, **details})
+def _finding(
+    fid: str, alias: str, table: ExpectedTable, obj: str, message: str, **details: object
+) -> Finding:
+    return Finding(
+        id=fid,
+        alias=alias,
+        object=obj,
+        message=message,
+        hint=_FIX.format(alias=alias, app=table.model.split(".")[0]),
+        details={"model": table.model, **details},
+    )
 
 
 def _unmanaged_absent(alias: str, table: ExpectedTable) -> Finding:
@@ -89,24 +122,30 @@ def _unmanaged_absent(alias: str, table: ExpectedTable) -> Finding:
     # (django-oscar's materialized view), or never as a table at all (django-pghistory's
     # Events). An endpoint that does read it fails its smoke query critically (E301).
     return Finding(
-        id="health_deep.I224", alias=alias, object=table.name,
+        id="health_deep.I224",
+        alias=alias,
+        object=table.name,
         message=f"Table or view {table.name} of the unmanaged model {table.model} does not "
         f"exist on '{alias}'.",
         hint="Django does not create unmanaged tables. If the code reads this model here, the "
         "endpoints that do fail their smoke query (health_deep.E301); register a smoke query "
         "for any that discovery does not cover.",
-        details={"model": table.model, "expected": table.name, "actual": None})
+        details={"model": table.model, "expected": table.name, "actual": None},
+    )
 
 
 def _unmanaged_column_missing(alias: str, table: ExpectedTable, where: str) -> Finding:
     return Finding(
-        id="health_deep.W219", alias=alias, object=where,
+        id="health_deep.W219",
+        alias=alias,
+        object=where,
         message=f"Column {where} of the unmanaged model {table.model} does not exist on "
         f"'{alias}': a query that selects the model fails.",
         hint="Django does not manage this table or view: whatever created it (a RunSQL, "
         "another tool) made it without this column. The endpoints that read the model fail "
         "their smoke query (health_deep.E301).",
-        details={"model": table.model, "expected": where, "actual": None})
+        details={"model": table.model, "expected": where, "actual": None},
+    )
 
 
 class _TableCheck:
@@ -133,9 +172,13 @@ class _TableCheck:
             if have is None and not self.table.managed:
                 self.findings.append(_unmanaged_column_missing(self.alias, self.table, where))
             elif have is None:
-                self.add("health_deep.E202", where,
-                         f"Column {where} ({column.field}) does not exist.",
-                         expected=column.db_type, actual=None)
+                self.add(
+                    "health_deep.E202",
+                    where,
+                    f"Column {where} ({column.field}) does not exist.",
+                    expected=column.db_type,
+                    actual=None,
+                )
             elif self.table.managed and self.actual.kind == "table":
                 self.column(column, have, where)
         if self.table.managed and self.actual.kind == "table":
@@ -148,18 +191,31 @@ class _TableCheck:
             self.column_type(want, have, where)
         if not want.primary_key and not want.generated:
             if want.nullable and not have.nullable:
-                self.add("health_deep.E205", where,
-                         f"Column {where} is NOT NULL, but {want.field} allows NULL: saving "
-                         "an object with no value fails.", expected="NULL", actual="NOT NULL")
+                self.add(
+                    "health_deep.E205",
+                    where,
+                    f"Column {where} is NOT NULL, but {want.field} allows NULL: saving "
+                    "an object with no value fails.",
+                    expected="NULL",
+                    actual="NOT NULL",
+                )
             elif not want.nullable and have.nullable:
-                self.add("health_deep.W211", where,
-                         f"Column {where} allows NULL, but {want.field} does not.",
-                         expected="NOT NULL", actual="NULL")
+                self.add(
+                    "health_deep.W211",
+                    where,
+                    f"Column {where} allows NULL, but {want.field} does not.",
+                    expected="NOT NULL",
+                    actual="NULL",
+                )
         if want.db_default and not have.has_default and not have.nullable:
-            self.add("health_deep.E208", where,
-                     f"{want.field} has a db_default, but column {where} has no default and "
-                     "is NOT NULL: inserts that rely on the default fail.",
-                     expected="DEFAULT", actual=None)
+            self.add(
+                "health_deep.E208",
+                where,
+                f"{want.field} has a db_default, but column {where} has no default and "
+                "is NOT NULL: inserts that rely on the default fail.",
+                expected="DEFAULT",
+                actual=None,
+            )
 
     def column_type(self, want: ExpectedColumn, have: Column, where: str) -> None:
         assert want.db_type is not None
@@ -171,17 +227,28 @@ class _TableCheck:
             return
         details = {"expected": want.db_type, "actual": have.type}
         if verdict is Verdict.INCOMPATIBLE:
-            self.add("health_deep.E203", where,
-                     f"Column {where} has a type that cannot hold {want.field}'s values.",
-                     **details)
+            self.add(
+                "health_deep.E203",
+                where,
+                f"Column {where} has a type that cannot hold {want.field}'s values.",
+                **details,
+            )
         elif verdict is Verdict.NARROWER:
-            self.add("health_deep.E204", where,
-                     f"Column {where} is narrower than {want.field}: some values the model "
-                     "accepts will be rejected or cut.", **details)
+            self.add(
+                "health_deep.E204",
+                where,
+                f"Column {where} is narrower than {want.field}: some values the model "
+                "accepts will be rejected or cut.",
+                **details,
+            )
         elif verdict in (Verdict.WIDER, Verdict.COMPATIBLE):
-            self.add("health_deep.W210", where,
-                     f"Column {where} is {verdict.value} with what {want.field} needs, but "
-                     "not what its migration creates.", **details)
+            self.add(
+                "health_deep.W210",
+                where,
+                f"Column {where} is {verdict.value} with what {want.field} needs, but "
+                "not what its migration creates.",
+                **details,
+            )
 
     def extra_columns(self) -> None:
         wanted = {self.catalog.key(c.name) for c in self.table.columns}
@@ -189,21 +256,37 @@ class _TableCheck:
             if key in wanted:
                 continue
             where = f"{self.table.name}.{have.name}"
-            if not have.nullable and not have.has_default and not have.generated \
-                    and self.actual.fills_on_insert:
-                self.add("health_deep.I220", where,
-                         f"Column {where} is not in the model and is NOT NULL with no default, "
-                         "but a BEFORE INSERT trigger on the table can fill it.",
-                         expected=None, actual=have.type)
+            if (
+                not have.nullable
+                and not have.has_default
+                and not have.generated
+                and self.actual.fills_on_insert
+            ):
+                self.add(
+                    "health_deep.I220",
+                    where,
+                    f"Column {where} is not in the model and is NOT NULL with no default, "
+                    "but a BEFORE INSERT trigger on the table can fill it.",
+                    expected=None,
+                    actual=have.type,
+                )
             elif not have.nullable and not have.has_default and not have.generated:
-                self.add("health_deep.E206", where,
-                         f"Column {where} is NOT NULL with no default and the model does not "
-                         "know it: every insert into this table fails.",
-                         expected=None, actual=have.type)
+                self.add(
+                    "health_deep.E206",
+                    where,
+                    f"Column {where} is NOT NULL with no default and the model does not "
+                    "know it: every insert into this table fails.",
+                    expected=None,
+                    actual=have.type,
+                )
             else:
-                self.add("health_deep.I220", where,
-                         f"Column {where} is not in the model (nullable or defaulted: harmless).",
-                         expected=None, actual=have.type)
+                self.add(
+                    "health_deep.I220",
+                    where,
+                    f"Column {where} is not in the model (nullable or defaulted: harmless).",
+                    expected=None,
+                    actual=have.type,
+                )
 
 
 class _Constraints:
@@ -242,13 +325,18 @@ class _Constraints:
         pk = self.folded(c.name for c in self.table.columns if c.primary_key)
         if not pk:
             return
-        found = self.explain(c for c in self.actual if c.kind == "primary" and
-                             set(self.cols(c)) == set(pk))
+        found = self.explain(
+            c for c in self.actual if c.kind == "primary" and set(self.cols(c)) == set(pk)
+        )
         if not found:
             columns = ", ".join(map(str, pk))
-            self.check.add("health_deep.W213", self.table.name,
-                           f"Table {self.table.name} has no primary key on {columns}.",
-                           expected=list(pk), actual=None)
+            self.check.add(
+                "health_deep.W213",
+                self.table.name,
+                f"Table {self.table.name} has no primary key on {columns}.",
+                expected=list(pk),
+                actual=None,
+            )
 
     def column_constraints(self, column: ExpectedColumn) -> None:
         where = f"{self.table.name}.{column.name}"
@@ -256,97 +344,155 @@ class _Constraints:
         if column.unique:
             self.unique(where, (column.name,), None)
         if column.db_index or column.fk:
-            found = self.explain(c for c in self.actual if c.kind in ("index", "unique", "primary")
-                                 and self.cols(c)[:1] == (col,))
+            found = self.explain(
+                c
+                for c in self.actual
+                if c.kind in ("index", "unique", "primary") and self.cols(c)[:1] == (col,)
+            )
             if column.db_index and not found:
-                self.check.add("health_deep.W212", where,
-                               f"Index on {where} ({column.field}) is missing: lookups by it "
-                               "scan the table.", expected="index", actual=None)
+                self.check.add(
+                    "health_deep.W212",
+                    where,
+                    f"Index on {where} ({column.field}) is missing: lookups by it scan the table.",
+                    expected="index",
+                    actual=None,
+                )
         if column.fk:
             self.foreign_key(column, where, col)
         if column.check and not self.type_refuses_negatives(col):
-            found = self.explain(c for c in self.actual if c.kind == "check" and
-                                 self.cols(c) == (col,))
+            found = self.explain(
+                c for c in self.actual if c.kind == "check" and self.cols(c) == (col,)
+            )
             if not found:
-                self.check.add("health_deep.W215", where,
-                               f"Check constraint on {where} ({column.field}) is missing.",
-                               expected="check", actual=None)
+                self.check.add(
+                    "health_deep.W215",
+                    where,
+                    f"Check constraint on {where} ({column.field}) is missing.",
+                    expected="check",
+                    actual=None,
+                )
 
     def type_refuses_negatives(self, col: str | None) -> bool:
         # MySQL's positive fields are UNSIGNED, which refuses negatives without their CHECK
         # (an AlterField there restates the column with MODIFY and drops that CHECK).
-        return self.check.features.enforces_unsigned and \
-            "unsigned" in self.check.actual.columns[col or ""].type.lower()
+        return (
+            self.check.features.enforces_unsigned
+            and "unsigned" in self.check.actual.columns[col or ""].type.lower()
+        )
 
     def foreign_key(self, column: ExpectedColumn, where: str, col: str | None) -> None:
         assert column.fk is not None
         if not self.check.actual.enforces_foreign_keys:
             return  # the table's storage engine keeps none: nothing was lost
         target = self.check.catalog.table_key(column.fk[0])
-        found = self.explain(c for c in self.actual if c.kind == "foreign"
-                             and self.cols(c) == (col,)
-                             and self.check.catalog.table_key(c.ref_table or "") == target)
+        found = self.explain(
+            c
+            for c in self.actual
+            if c.kind == "foreign"
+            and self.cols(c) == (col,)
+            and self.check.catalog.table_key(c.ref_table or "") == target
+        )
         if not found:
-            self.check.add("health_deep.W214", where,
-                           f"Foreign key {where} -> {column.fk[0]} is missing: the database "
-                           "no longer guards the relation.", expected=list(column.fk),
-                           actual=None)
+            self.check.add(
+                "health_deep.W214",
+                where,
+                f"Foreign key {where} -> {column.fk[0]} is missing: the database "
+                "no longer guards the relation.",
+                expected=list(column.fk),
+                actual=None,
+            )
         elif not all(c.valid for c in found):
-            self.check.add("health_deep.W217", where,
-                           f"Foreign key on {where} is NOT VALID: existing rows were never "
-                           "checked.", expected="valid", actual="not valid")
+            self.check.add(
+                "health_deep.W217",
+                where,
+                f"Foreign key on {where} is NOT VALID: existing rows were never checked.",
+                expected="valid",
+                actual="not valid",
+            )
 
     def unique(self, where: str, columns: tuple[str, ...], name: str | None) -> None:
         wanted = set(self.folded(columns))
         found = self.named(name, ("unique", "primary")) if name else []
         if wanted:
             # Same columns, other name: SQLite's autoindex behind an inline UNIQUE, say.
-            found += [c for c in self.actual if c.kind in ("unique", "primary")
-                      and not c.partial and set(self.cols(c)) == wanted and c not in found]
+            found += [
+                c
+                for c in self.actual
+                if c.kind in ("unique", "primary")
+                and not c.partial
+                and set(self.cols(c)) == wanted
+                and c not in found
+            ]
         self.explain(found)
         if not found:
-            self.check.add("health_deep.W213", where,
-                           f"Unique constraint {name or ''} on {where} is missing: duplicates "
-                           "can be written.".replace("  ", " "),
-                           expected=list(columns), actual=None)
+            self.check.add(
+                "health_deep.W213",
+                where,
+                f"Unique constraint {name or ''} on {where} is missing: duplicates "
+                "can be written.".replace("  ", " "),
+                expected=list(columns),
+                actual=None,
+            )
         elif not any(c.valid for c in found):
-            self.check.add("health_deep.E207", where,
-                           f"Uniqueness on {where} rests on an INVALID index, so the database "
-                           "does not enforce it.", expected="valid", actual="invalid")
+            self.check.add(
+                "health_deep.E207",
+                where,
+                f"Uniqueness on {where} rests on an INVALID index, so the database "
+                "does not enforce it.",
+                expected="valid",
+                actual="invalid",
+            )
 
     def declared(self, kind: str, name: str | None, columns: tuple[str, ...]) -> None:
-        where = f"{self.table.name}.{name}" if name else \
-            f"{self.table.name}({', '.join(columns)})"
+        where = f"{self.table.name}.{name}" if name else f"{self.table.name}({', '.join(columns)})"
         if kind == "unique":
             self.unique(where, columns, name)
             return
         assert name is not None
-        kinds = {"index": ("index", "unique", "primary"), "check": ("check",),
-                 "exclusion": ("exclusion",)}[kind]
+        kinds = {
+            "index": ("index", "unique", "primary"),
+            "check": ("check",),
+            "exclusion": ("exclusion",),
+        }[kind]
         found = self.explain(self.named(name, kinds))
         if kind == "index" and not found and columns:
             # Judged by what it does: the index under another name (index_together moved to
             # Meta.indexes with SeparateDatabaseAndState keeps the old index and its name).
             wanted = self.folded(columns)
-            found = self.explain(c for c in self.actual if c.kind in kinds and not c.partial
-                                 and self.cols(c) == wanted)
+            found = self.explain(
+                c
+                for c in self.actual
+                if c.kind in kinds and not c.partial and self.cols(c) == wanted
+            )
         if kind == "check" and not self.check.features.tells_checks_from_uniques and not found:
             found = self.explain(self.named(name, ("check", "unique")))
         if not found:
             fid = "health_deep.W212" if kind == "index" else "health_deep.W215"
-            self.check.add(fid, where, f"{kind.capitalize()} {name} on {self.table.name} is "
-                           "missing.", expected=name, actual=None)
+            self.check.add(
+                fid,
+                where,
+                f"{kind.capitalize()} {name} on {self.table.name} is missing.",
+                expected=name,
+                actual=None,
+            )
         elif not all(c.valid for c in found):
-            self.check.add("health_deep.W217", where,
-                           f"{kind.capitalize()} {name} on {self.table.name} is not valid.",
-                           expected="valid", actual="invalid")
+            self.check.add(
+                "health_deep.W217",
+                where,
+                f"{kind.capitalize()} {name} on {self.table.name} is not valid.",
+                expected="valid",
+                actual="invalid",
+            )
 
     def unexplained(self) -> None:
         implicit_checks = {self.check.key(c.name) for c in self.table.columns if c.check}
         # Backends add helper indexes beside the ones asked for (PostgreSQL's *_like index for
         # LIKE on a varchar key): an index leading with a column the model keys on is expected.
-        keyed = {self.check.key(c.name) for c in self.table.columns
-                 if c.primary_key or c.unique or c.db_index or c.fk}
+        keyed = {
+            self.check.key(c.name)
+            for c in self.table.columns
+            if c.primary_key or c.unique or c.db_index or c.fk
+        }
         keyed |= {self.check.key(c.columns[0]) for c in self.table.constraints if c.columns}
         for constraint in self.actual:
             if constraint.name in self.explained:
@@ -358,13 +504,21 @@ class _Constraints:
                 continue
             where = f"{self.table.name}.{constraint.name}"
             if constraint.kind == "index":
-                self.check.add("health_deep.I222", where,
-                               f"Index {constraint.name} on {self.table.name} is not in the "
-                               "model (harmless for the code).", expected=None,
-                               actual=[c for c in constraint.columns])
+                self.check.add(
+                    "health_deep.I222",
+                    where,
+                    f"Index {constraint.name} on {self.table.name} is not in the "
+                    "model (harmless for the code).",
+                    expected=None,
+                    actual=[c for c in constraint.columns],
+                )
             else:
-                self.check.add("health_deep.W216", where,
-                               f"{constraint.kind.capitalize()} constraint {constraint.name} on "
-                               f"{self.table.name} is not in the model: it can reject writes "
-                               "the model allows.", expected=None,
-                               actual=[c for c in constraint.columns])
+                self.check.add(
+                    "health_deep.W216",
+                    where,
+                    f"{constraint.kind.capitalize()} constraint {constraint.name} on "
+                    f"{self.table.name} is not in the model: it can reject writes "
+                    "the model allows.",
+                    expected=None,
+                    actual=[c for c in constraint.columns],
+                )

@@ -61,7 +61,8 @@ def _table(model: type[Model], connection: Any) -> ExpectedTable:
     opts = model._meta
     schema, name = _split_schema(opts.db_table)
     columns = tuple(
-        column for field in opts.local_concrete_fields
+        column
+        for field in opts.local_concrete_fields
         if (column := _column(model, field, connection)) is not None
     )
     return ExpectedTable(
@@ -131,8 +132,9 @@ def _constraints(model: type[Model], connection: Any) -> list[ExpectedConstraint
     return found
 
 
-def _declared_constraint(model: type[Model], constraint: Any,
-                         connection: Any) -> list[ExpectedConstraint]:
+def _declared_constraint(
+    model: type[Model], constraint: Any, connection: Any
+) -> list[ExpectedConstraint]:
     features = connection.features
     if isinstance(constraint, UniqueConstraint):
         if constraint.condition is not None and not features.supports_partial_indexes:

@@ -103,8 +103,11 @@ class Catalog:
 
     def table_key(self, name: str) -> str:
         """A table name as the catalog keys it."""
-        folds = self.case_insensitive if self.tables_case_insensitive is None \
+        folds = (
+            self.case_insensitive
+            if self.tables_case_insensitive is None
             else self.tables_case_insensitive
+        )
         return name.lower() if folds else name
 
     def table(self, name: str) -> Table | None:

@@ -50,19 +50,21 @@ class Endpoint:
         return f"{self.route} ({self.name})" if self.name else self.route
 
 
-def discover(*, urlconf: str | None = None,
-             registered: dict[str, Callable[[], Any]] | None = None) -> list[Endpoint]:
+def discover(
+    *, urlconf: str | None = None, registered: dict[str, Callable[[], Any]] | None = None
+) -> list[Endpoint]:
     """Every endpoint of the URLconf, covered or not. ``registered`` maps URL names to
     callables (the ``HEALTH_DEEP['SMOKE_QUERIES']`` setting, already imported)."""
     registered = registered or {}
-    return [dataclasses.replace(_endpoint(route, name, pattern, registered),
-                                namespace=namespace or "")
-            for route, name, namespace, pattern
-            in _walk(get_resolver(urlconf).url_patterns, "/", None)]
+    return [
+        dataclasses.replace(_endpoint(route, name, pattern, registered), namespace=namespace or "")
+        for route, name, namespace, pattern in _walk(get_resolver(urlconf).url_patterns, "/", None)
+    ]
 
 
-def _walk(patterns: list[Any], prefix: str,
-          namespace: str | None) -> Iterator[tuple[str, str | None, str | None, URLPattern]]:
+def _walk(
+    patterns: list[Any], prefix: str, namespace: str | None
+) -> Iterator[tuple[str, str | None, str | None, URLPattern]]:
     for pattern in patterns:
         route = prefix + _route(pattern)
         if isinstance(pattern, URLResolver):
@@ -82,15 +84,20 @@ def _route(pattern: URLPattern | URLResolver) -> str:
     return text.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
 
 
-def _endpoint(route: str, name: str | None, pattern: URLPattern,
-              registered: dict[str, Callable[[], Any]]) -> Endpoint:
+def _endpoint(
+    route: str, name: str | None, pattern: URLPattern, registered: dict[str, Callable[[], Any]]
+) -> Endpoint:
     callback = pattern.callback
     cls = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
-    initkwargs = (getattr(callback, "view_initkwargs", None)
-                  or getattr(callback, "initkwargs", None) or {})
+    initkwargs = (
+        getattr(callback, "view_initkwargs", None) or getattr(callback, "initkwargs", None) or {}
+    )
     view = _dotted(cls or callback)
-    explicit = (registered.get(name) if name else None) or getattr(callback, ATTRIBUTE, None) \
+    explicit = (
+        (registered.get(name) if name else None)
+        or getattr(callback, ATTRIBUTE, None)
         or getattr(cls, ATTRIBUTE, None)
+    )
     if explicit is not None:
         return Endpoint(route, name, view, query=explicit, source="registered")
     if cls is None:
@@ -105,15 +112,20 @@ def _endpoint(route: str, name: str | None, pattern: URLPattern,
         base = Endpoint(route, name, view, query=model._default_manager.all, source="model")
     if base is not None and overridden:
         return dataclasses.replace(
-            base, source=BASE_ONLY,
+            base,
+            source=BASE_ONLY,
             reason="get_queryset() is overridden: only the base queryset runs; register a "
-            "smoke query for what the view really runs")
+            "smoke query for what the view really runs",
+        )
     if base is not None:
         return base
     if overridden:
-        return Endpoint(route, name, view,
-                        reason="queryset built by get_queryset() from the request: register "
-                        "a smoke query")
+        return Endpoint(
+            route,
+            name,
+            view,
+            reason="queryset built by get_queryset() from the request: register a smoke query",
+        )
     return Endpoint(route, name, view, reason="no queryset or model")
 
 

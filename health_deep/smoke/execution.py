@@ -12,6 +12,7 @@ the deadline leaves out run first on the next probe.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -54,7 +55,8 @@ def plan(endpoints: Iterable[Endpoint]) -> list[Query]:
         query = _describe(endpoint)
         known = groups.get(query.key)
         groups[query.key] = dataclasses.replace(
-            known or query, endpoints=(*(known.endpoints if known else ()), endpoint))
+            known or query, endpoints=(*(known.endpoints if known else ()), endpoint)
+        )
     return list(groups.values())
 
 
@@ -67,13 +69,19 @@ def _describe(endpoint: Endpoint) -> Query:
             sql = str(queryset.query)
         except Exception:  # EmptyResultSet and friends: no shared key, run it alone
             sql = f"{endpoint.view}@{endpoint.route}"
-        return Query(key=f"{queryset.db}:{sql}", alias=queryset.db,
-                     model=queryset.model._meta.label, make=endpoint.query, sql=sql)
+        return Query(
+            key=f"{queryset.db}:{sql}",
+            alias=queryset.db,
+            model=queryset.model._meta.label,
+            make=endpoint.query,
+            sql=sql,
+        )
     # A registered callable may itself run queries, on any alias: it is only ever called
     # through userguard.call_guarded, which guards every alias it reaches.
     key = f"registered:{id(endpoint.query)}"
-    return Query(key=key, alias=REGISTERED, model=f"smoke query of {endpoint.view}",
-                 make=endpoint.query)
+    return Query(
+        key=key, alias=REGISTERED, model=f"smoke query of {endpoint.view}", make=endpoint.query
+    )
 
 
 @dataclasses.dataclass
@@ -81,8 +89,6 @@ class Outcome:
     findings: list[Finding]
     ran: int
     skipped: list[Query]
-
-
 
 
 def run(queries: list[Query], *, deadline: float, timeout: float) -> Outcome:
@@ -104,14 +110,12 @@ def run(queries: list[Query], *, deadline: float, timeout: float) -> Outcome:
         if alias == REGISTERED:
             _run_registered(group, stop=stop, timeout=min(timeout, remaining), outcome=outcome)
         else:
-            _run_alias(alias, group, stop=stop, timeout=min(timeout, remaining),
-                       outcome=outcome)
+            _run_alias(alias, group, stop=stop, timeout=min(timeout, remaining), outcome=outcome)
     rotation["offset"] = start + outcome.ran
     return outcome
 
 
-def _run_registered(group: list[Query], *, stop: float, timeout: float,
-                    outcome: Outcome) -> None:
+def _run_registered(group: list[Query], *, stop: float, timeout: float, outcome: Outcome) -> None:
     for position, query in enumerate(group):
         if time.monotonic() >= stop:
             outcome.skipped += group[position:]
@@ -123,23 +127,27 @@ def _run_registered(group: list[Query], *, stop: float, timeout: float,
         reached = memo.record("smoke:reached")  # registered query -> the aliases it reached
         known = reached.setdefault(query.key, {DEFAULT_DB_ALIAS} & set(settings.DATABASES))
         try:
-            finding = userguard.call_guarded(lambda q=query: _run_one(q), timeout=limit,  # type: ignore[misc]
-                                             known=known, touched=touched)
+            finding = userguard.call_guarded(
+                functools.partial(_run_one, query), timeout=limit, known=known, touched=touched
+            )
         except DatabaseError as exc:  # the guard itself failed on an alias it reached
             finding = _finding(_failure_id(exc), query, exc)
             if dbguard.classify(exc) is dbguard.Failure.UNREACHABLE:
                 finding = dataclasses.replace(
                     dbguard.failure_finding(touched.last or "", "smoke", exc),
-                    endpoints=finding.endpoints)
+                    endpoints=finding.endpoints,
+                )
         outcome.ran += 1
         if finding is not None:
             # Name the database the failure happened on, not the one it was expected on.
-            outcome.findings.append(dataclasses.replace(
-                finding, alias=touched.last or next(iter(sorted(known)), "")))
+            outcome.findings.append(
+                dataclasses.replace(finding, alias=touched.last or next(iter(sorted(known)), ""))
+            )
 
 
-def _run_alias(alias: str, group: list[Query], *, stop: float, timeout: float,
-               outcome: Outcome) -> None:
+def _run_alias(
+    alias: str, group: list[Query], *, stop: float, timeout: float, outcome: Outcome
+) -> None:
     pending = list(group)
     while pending:
         # No savepoint per query (it would triple the statements): after a database error
@@ -166,11 +174,15 @@ def _run_alias(alias: str, group: list[Query], *, stop: float, timeout: float,
             if dbguard.classify(exc) is dbguard.Failure.UNREACHABLE:
                 # The same E002 the other checks give, naming the endpoints it takes down,
                 # rather than one query failure per endpoint.
-                outcome.findings.append(dataclasses.replace(
-                    dbguard.failure_finding(alias, "smoke", exc), endpoints=endpoints))
+                outcome.findings.append(
+                    dataclasses.replace(
+                        dbguard.failure_finding(alias, "smoke", exc), endpoints=endpoints
+                    )
+                )
             else:
-                outcome.findings.append(_finding(_failure_id(exc), pending[0], exc,
-                                                 endpoints=endpoints, alias=alias))
+                outcome.findings.append(
+                    _finding(_failure_id(exc), pending[0], exc, endpoints=endpoints, alias=alias)
+                )
             return
 
 
@@ -198,11 +210,20 @@ def _fetch_one(result: Any) -> None:
         next(iter(result), None)
 
 
-def _finding(fid: str, query: Query, exc: BaseException, *,
-             endpoints: tuple[str, ...] | None = None, alias: str | None = None) -> Finding:
+def _finding(
+    fid: str,
+    query: Query,
+    exc: BaseException,
+    *,
+    endpoints: tuple[str, ...] | None = None,
+    alias: str | None = None,
+) -> Finding:
     endpoints = endpoints or tuple(e.label for e in query.endpoints)
-    what = {"health_deep.E301": "fails", "health_deep.E302": "timed out or waited on a lock",
-            "health_deep.E304": "tried to write and was refused"}[fid]
+    what = {
+        "health_deep.E301": "fails",
+        "health_deep.E302": "timed out or waited on a lock",
+        "health_deep.E304": "tried to write and was refused",
+    }[fid]
     return Finding(
         id=fid,
         alias=alias or query.alias,
@@ -211,9 +232,13 @@ def _finding(fid: str, query: Query, exc: BaseException, *,
         f"({type(exc).__name__}): {', '.join(endpoints)}.",
         hint=_HINTS[fid],
         endpoints=endpoints,
-        details={"model": query.model, "error": type(exc).__name__,
-                 "database": isinstance(exc, DatabaseError),
-                 "detail": str(exc)[:500], "sql": query.sql[:2000]},
+        details={
+            "model": query.model,
+            "error": type(exc).__name__,
+            "database": isinstance(exc, DatabaseError),
+            "detail": str(exc)[:500],
+            "sql": query.sql[:2000],
+        },
     )
 
 

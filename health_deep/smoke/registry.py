@@ -20,8 +20,8 @@ V = TypeVar("V")
 def smoke_query(query: Callable[[], Any]) -> Callable[[V], V]:
     """Give a view (function or class) the query health_deep runs for its endpoint::
 
-        @smoke_query(lambda: Order.objects.select_related("customer"))
-        def orders(request): ...
+    @smoke_query(lambda: Order.objects.select_related("customer"))
+    def orders(request): ...
     """
     if not callable(query):
         raise TypeError(f"smoke_query() takes a callable, not {type(query).__name__}")

@@ -45,12 +45,13 @@ class Cluster:
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=60)
 
     def init(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                  "--no-sync")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
         with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
-                       f"unix_socket_directories = '{self.root}'\nmax_connections = 300\n"
-                       "fsync = off\n")
+            conf.write(
+                f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.root}'\nmax_connections = 300\n"
+                "fsync = off\n"
+            )
         self.start()
         self.sql("CREATE DATABASE faults")
 
@@ -73,8 +74,14 @@ class Cluster:
     def connect(self, dbname: str = "faults") -> Iterator[Any]:
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname,
-                             autocommit=True, connect_timeout=3) as conn:
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user="postgres",
+            dbname=dbname,
+            autocommit=True,
+            connect_timeout=3,
+        ) as conn:
             yield conn
 
     def locking(self, *tables: str) -> Any:
@@ -96,8 +103,10 @@ class Cluster:
 
     def backends(self) -> int:
         """Client backends connected to the ``faults`` database, other than this query's."""
-        rows = self.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = 'faults' "
-                        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+        rows = self.sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'faults' "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
         return int(rows[0][0])
 
     def rollbacks(self) -> int:

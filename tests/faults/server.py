@@ -26,34 +26,76 @@ def free_port() -> int:
 
 
 def site_env(database_url: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "HEALTH_DEEP_TOKEN": TOKEN,
-            "DJANGO_SETTINGS_MODULE": "tests.faults.site_settings",
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "example_project"), str(ROOT)]), **extra}
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HEALTH_DEEP_TOKEN": TOKEN,
+        "DJANGO_SETTINGS_MODULE": "tests.faults.site_settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "example_project"), str(ROOT)]),
+        **extra,
+    }
 
 
 def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "django", *args], env=env, check=True,
-                   capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "django", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 class Server:
     """``gunicorn`` (WSGI, 2 workers x 8 threads) or ``uvicorn`` (ASGI, 2 workers)."""
 
-    def __init__(self, kind: str, env: dict[str, str], log: Path, *, workers: int = 2,
-                 threads: int = 8) -> None:
+    def __init__(
+        self, kind: str, env: dict[str, str], log: Path, *, workers: int = 2, threads: int = 8
+    ) -> None:
         self.kind, self.env, self.port = kind, env, free_port()
         bind = f"127.0.0.1:{self.port}"
         if kind == "gunicorn":
-            command = [sys.executable, "-m", "gunicorn", "example.wsgi:application",
-                       "--bind", bind, "--workers", str(workers), "--threads", str(threads),
-                       "--worker-class", "gthread", "--backlog", "2048", "--timeout", "60"]
+            command = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "example.wsgi:application",
+                "--bind",
+                bind,
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--worker-class",
+                "gthread",
+                "--backlog",
+                "2048",
+                "--timeout",
+                "60",
+            ]
         else:
-            command = [sys.executable, "-m", "uvicorn", "example.asgi:application",
-                       "--host", "127.0.0.1", "--port", str(self.port), "--workers", "2",
-                       "--backlog", "2048", "--no-access-log", "--log-level", "warning"]
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "example.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "2",
+                "--backlog",
+                "2048",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ]
         self.log = log.open("w")
-        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=self.log,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            command, env=env, stdout=self.log, stderr=self.log, start_new_session=True
+        )
         self._wait_until_up()
 
     def _wait_until_up(self) -> None:
@@ -96,8 +138,9 @@ def _server_seconds(header: str | None) -> float | None:
     return float(header.split(";dur=", 1)[1].split(",")[0]) / 1000
 
 
-def get(port: int, path: str, *, headers: dict[str, str] | None = None,
-        timeout: float = 10) -> Answer:
+def get(
+    port: int, path: str, *, headers: dict[str, str] | None = None, timeout: float = 10
+) -> Answer:
     started = time.monotonic()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -106,8 +149,12 @@ def get(port: int, path: str, *, headers: dict[str, str] | None = None,
         body = response.read()
     finally:
         conn.close()
-    return Answer(response.status, time.monotonic() - started, body,
-                  _server_seconds(response.getheader("Server-Timing")))
+    return Answer(
+        response.status,
+        time.monotonic() - started,
+        body,
+        _server_seconds(response.getheader("Server-Timing")),
+    )
 
 
 @dataclasses.dataclass
@@ -138,8 +185,15 @@ class Load:
         return self.quantile(0.99)
 
 
-def hammer(port: int, path: str, *, total: int, concurrency: int,
-           headers: dict[str, str] | None = None, timeout: float = 20) -> Load:
+def hammer(
+    port: int,
+    path: str,
+    *,
+    total: int,
+    concurrency: int,
+    headers: dict[str, str] | None = None,
+    timeout: float = 20,
+) -> Load:
     """``total`` GETs of ``path`` from ``concurrency`` threads on loopback."""
     statuses: collections.Counter[int] = collections.Counter()
     errors: collections.Counter[str] = collections.Counter()

@@ -36,17 +36,25 @@ AUTH = {"X-Health-Token": TOKEN, "Accept": "application/json"}
 ROWS: list[dict[str, Any]] = []
 
 
-def record(scenario: str, answers: list[Answer], *, before: int, after: int,
-           note: str = "") -> dict[str, Any]:
+def record(
+    scenario: str, answers: list[Answer], *, before: int, after: int, note: str = ""
+) -> dict[str, Any]:
     in_time = sum(a.answered_in <= IN_TIME for a in answers)
     latencies = sorted(a.seconds for a in answers)
     server = sorted(a.server for a in answers if a.server is not None)
-    row = {"scenario": scenario, "in_time": f"{in_time}/{len(answers)}",
-           "server_max_ms": round(server[-1] * 1000, 1) if server else None,
-           "statuses": dict(sorted(collections.Counter(a.status for a in answers).items())),
-           "client_p99_ms": round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-                           * 1000, 1) if latencies else None,
-           "connections": f"{before} -> {after}", "note": note}
+    row = {
+        "scenario": scenario,
+        "in_time": f"{in_time}/{len(answers)}",
+        "server_max_ms": round(server[-1] * 1000, 1) if server else None,
+        "statuses": dict(sorted(collections.Counter(a.status for a in answers).items())),
+        "client_p99_ms": round(
+            latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000, 1
+        )
+        if latencies
+        else None,
+        "connections": f"{before} -> {after}",
+        "note": note,
+    }
     ROWS.append(row)
     return row
 
@@ -57,9 +65,11 @@ def _report() -> Iterator[None]:
     width = max((len(r["scenario"]) for r in ROWS), default=10)
     print("\n\nfault suite")
     for row in ROWS:
-        print(f"{row['scenario']:{width}}  in time {row['in_time']:>9}  {row['statuses']}  "
-              f"server max {row['server_max_ms']} ms  client p99 {row['client_p99_ms']} ms  "
-              f"connections {row['connections']}  {row['note']}")
+        print(
+            f"{row['scenario']:{width}}  in time {row['in_time']:>9}  {row['statuses']}  "
+            f"server max {row['server_max_ms']} ms  client p99 {row['client_p99_ms']} ms  "
+            f"connections {row['connections']}  {row['note']}"
+        )
     if os.environ.get("FAULT_REPORT"):
         Path(os.environ["FAULT_REPORT"]).write_text(json.dumps(ROWS, indent=2))
 
@@ -80,24 +90,35 @@ def site(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     env = site_env(cluster.url, FAULT_CACHE_TTL=str(TTL))
     manage(env, "migrate", "--noinput")
     with cluster.connect() as conn:
-        conn.execute("INSERT INTO integrations_integration "
-                     "(name, base_url, enabled, created_at, settings) "
-                     "VALUES ('crm', 'https://crm.example', true, now(), '')")
-        conn.execute("INSERT INTO integrations_webhook (integration_id, event, target) "
-                     "SELECT id, 'created', 'https://crm.example/hook' "
-                     "FROM integrations_integration")
+        conn.execute(
+            "INSERT INTO integrations_integration "
+            "(name, base_url, enabled, created_at, settings) "
+            "VALUES ('crm', 'https://crm.example', true, now(), '')"
+        )
+        conn.execute(
+            "INSERT INTO integrations_webhook (integration_id, event, target) "
+            "SELECT id, 'created', 'https://crm.example/hook' "
+            "FROM integrations_integration"
+        )
     return {"env": env, "logs": tmp_path_factory.mktemp("logs"), "snapshot": snapshot(cluster)}
 
 
 def snapshot(cluster: Cluster) -> dict[str, Any]:
     """Row counts and write counters of every table, and the ledger's content."""
     with cluster.connect() as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT relname FROM pg_stat_user_tables ORDER BY relname").fetchall()]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT relname FROM pg_stat_user_tables ORDER BY relname"
+            ).fetchall()
+        ]
         counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
         conn.execute("SELECT pg_stat_clear_snapshot()")
-        writes = dict(conn.execute("SELECT relname, n_tup_ins + n_tup_upd + n_tup_del "
-                                   "FROM pg_stat_user_tables").fetchall())
+        writes = dict(
+            conn.execute(
+                "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables"
+            ).fetchall()
+        )
         ledger = conn.execute("SELECT * FROM health_deep_ledger ORDER BY 1").fetchall()
     return {"counts": counts, "writes": writes, "ledger": ledger}
 
@@ -142,8 +163,9 @@ def settle(cluster: Cluster, *, above: int = 0, timeout: float = 10) -> int:
     return count
 
 
-def probe_for(port: int, seconds: float, *, every: float = 0.2,
-              path: str = "/health/ready/") -> list[Answer]:
+def probe_for(
+    port: int, seconds: float, *, every: float = 0.2, path: str = "/health/ready/"
+) -> list[Answer]:
     answers = []
     stop = time.monotonic() + seconds
     while time.monotonic() < stop:
@@ -178,10 +200,15 @@ def test_load_200_concurrent_probes(kind: str, cluster: Cluster, site: dict[str,
     answers = load.answers
     # Two workers, each re-evaluating at most once per TTL while the load lasts.
     bound = 2 * (load.seconds / TTL + 2)
-    record(f"load {kind}: 3000 x /health/ready/ at 200 concurrency", answers, before=before,
-           after=after, note=f"p50 {load.p50 * 1000:.1f} ms, {load.total / load.seconds:.0f} "
-           f"req/s, evaluations {evaluations:.1f} (bound {bound:.0f}), peak backends "
-           f"{sampler.peak}")
+    record(
+        f"load {kind}: 3000 x /health/ready/ at 200 concurrency",
+        answers,
+        before=before,
+        after=after,
+        note=f"p50 {load.p50 * 1000:.1f} ms, {load.total / load.seconds:.0f} "
+        f"req/s, evaluations {evaluations:.1f} (bound {bound:.0f}), peak backends "
+        f"{sampler.peak}",
+    )
     assert not load.errors, load.errors
     assert set(load.statuses) == {200}, load.statuses
     assert load.total == 3000
@@ -216,10 +243,15 @@ def test_postgres_stopped_then_restarted(cluster: Cluster, site: dict[str, Any])
         after = settle(cluster, above=before)
 
     first_503 = next(i for i, a in enumerate(down) if a.status == 503)
-    reached_503 = sum(a.seconds + 0.2 for a in down[:first_503 + 1])
-    record("PostgreSQL stopped, then restarted (gunicorn)", healthy + down + up, before=before,
-           after=after, note=f"503 {reached_503:.1f} s after the stop ({sorted(ids(down[-1]))}), "
-           f"200 again {recovered:.1f} s after the restart, same server process")
+    reached_503 = sum(a.seconds + 0.2 for a in down[: first_503 + 1])
+    record(
+        "PostgreSQL stopped, then restarted (gunicorn)",
+        healthy + down + up,
+        before=before,
+        after=after,
+        note=f"503 {reached_503:.1f} s after the stop ({sorted(ids(down[-1]))}), "
+        f"200 again {recovered:.1f} s after the restart, same server process",
+    )
     assert {a.status for a in healthy} == {200}
     assert all(a.answered_in <= IN_TIME for a in healthy + down + up)
     assert down[-1].status == 503
@@ -229,8 +261,9 @@ def test_postgres_stopped_then_restarted(cluster: Cluster, site: dict[str, Any])
     assert alive
 
 
-def test_a_migration_holding_access_exclusive_for_30_seconds(cluster: Cluster,
-                                                             site: dict[str, Any]) -> None:
+def test_a_migration_holding_access_exclusive_for_30_seconds(
+    cluster: Cluster, site: dict[str, Any]
+) -> None:
     with serving("gunicorn", site) as server:
         before = settle(cluster)
         with held_elsewhere(cluster.locking("integrations_integration")):
@@ -238,28 +271,39 @@ def test_a_migration_holding_access_exclusive_for_30_seconds(cluster: Cluster,
         after = settle(cluster, above=before)
 
     found = set().union(*(ids(a) for a in answers if a.status == 503))
-    record("ACCESS EXCLUSIVE on integrations_integration for 30 s (gunicorn)", answers,
-           before=before, after=after, note=f"findings {sorted(found)}")
+    record(
+        "ACCESS EXCLUSIVE on integrations_integration for 30 s (gunicorn)",
+        answers,
+        before=before,
+        after=after,
+        note=f"findings {sorted(found)}",
+    )
     assert all(a.answered_in <= IN_TIME for a in answers)
     assert {a.status for a in answers} <= {200, 503}
     assert "health_deep.E302" in found  # the endpoints' queries waited: named, not hung
 
 
-def test_a_slow_smoke_query_is_cut_at_the_deadline(cluster: Cluster,
-                                                   site: dict[str, Any]) -> None:
+def test_a_slow_smoke_query_is_cut_at_the_deadline(cluster: Cluster, site: dict[str, Any]) -> None:
     with serving("gunicorn", site, FAULT_SLOW_SMOKE="1") as server:
         before = settle(cluster)
         answers = probe_for(server.port, 6, every=0.3)
         time.sleep(0.5)
         with cluster.connect() as conn:
-            sleeping = conn.execute("SELECT count(*) FROM pg_stat_activity "
-                                    "WHERE query LIKE '%pg_sleep(5)%' "
-                                    "AND pid <> pg_backend_pid()").fetchone()[0]
+            sleeping = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE query LIKE '%pg_sleep(5)%' "
+                "AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
         after = settle(cluster, above=before)
 
     found = set().union(*(ids(a) for a in answers))
-    record("smoke query running pg_sleep(5) (gunicorn)", answers, before=before, after=after,
-           note=f"findings {sorted(found)}, sleeping queries left on the server: {sleeping}")
+    record(
+        "smoke query running pg_sleep(5) (gunicorn)",
+        answers,
+        before=before,
+        after=after,
+        note=f"findings {sorted(found)}, sleeping queries left on the server: {sleeping}",
+    )
     assert all(a.answered_in <= IN_TIME for a in answers)
     assert {a.status for a in answers} == {503}
     assert "health_deep.E302" in found
@@ -274,8 +318,13 @@ def test_connection_refused_at_startup(cluster: Cluster, site: dict[str, Any]) -
         running = server.process.poll() is None
 
     found = set().union(*(ids(a) for a in ready))
-    record("connection refused from the start (gunicorn)", live + ready, before=0, after=0,
-           note=f"live {sorted({a.status for a in live})}, findings {sorted(found)}")
+    record(
+        "connection refused from the start (gunicorn)",
+        live + ready,
+        before=0,
+        after=0,
+        note=f"live {sorted({a.status for a in live})}, findings {sorted(found)}",
+    )
     assert {a.status for a in live} == {200}
     assert {a.status for a in ready} == {503}
     assert all(a.answered_in <= IN_TIME for a in live + ready)
@@ -290,16 +339,24 @@ def test_statement_timeout_storm(kind: str, cluster: Cluster, site: dict[str, An
     # 200 anonymous callers (load balancers send no token) ask at once.
     with serving(kind, site, FAULT_CACHE_TTL="0.2") as server:
         before = settle(cluster)
-        tables = ("django_migrations", "health_deep_ledger", "integrations_integration",
-                  "integrations_webhook")
+        tables = (
+            "django_migrations",
+            "health_deep_ledger",
+            "integrations_integration",
+            "integrations_webhook",
+        )
         with held_elsewhere(cluster.locking(*tables)), Sampler(cluster) as sampler:
             load = hammer(server.port, "/health/ready/", total=2000, concurrency=200)
         after = settle(cluster, above=before)
 
     answers = load.answers
-    record(f"statement-timeout storm, 2000 at 200 concurrency ({kind})", answers,
-           before=before, after=after,
-           note=f"p50 {load.p50 * 1000:.1f} ms, peak backends {sampler.peak}")
+    record(
+        f"statement-timeout storm, 2000 at 200 concurrency ({kind})",
+        answers,
+        before=before,
+        after=after,
+        note=f"p50 {load.p50 * 1000:.1f} ms, peak backends {sampler.peak}",
+    )
     assert not load.errors, load.errors
     assert set(load.statuses) == {503}
     late = [a.answered_in for a in answers if a.answered_in > IN_TIME]
@@ -323,10 +380,14 @@ def test_probe_by_ip_with_a_host_not_allowed(cluster: Cluster, site: dict[str, A
         answered = get(relaxed.port, "/health/ready/", headers={"Host": "10.0.0.7"})
         other = get(relaxed.port, "/api/ping/", headers={"Host": "10.0.0.7"})
 
-    record("Host 10.0.0.7 not in ALLOWED_HOSTS: default / ProbeHostMiddleware",
-           [refused, answered], before=0, after=0,
-           note=f"default {refused.status}, with the middleware {answered.status} "
-                f"(other URLs {other.status})")
+    record(
+        "Host 10.0.0.7 not in ALLOWED_HOSTS: default / ProbeHostMiddleware",
+        [refused, answered],
+        before=0,
+        after=0,
+        note=f"default {refused.status}, with the middleware {answered.status} "
+        f"(other URLs {other.status})",
+    )
     assert refused.status == 400
     assert answered.status == 200
     assert other.status == 400

@@ -23,22 +23,23 @@ pytestmark = pytest.mark.faults
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"X-Health-Token": TOKEN, "Accept": "application/json"}
 TTL = 0.5
-NEW_FIELD = '    region = models.CharField(max_length=20, null=True, blank=True)\n'
-NEW_MIGRATION = '''from django.db import migrations, models
+NEW_FIELD = "    region = models.CharField(max_length=20, null=True, blank=True)\n"
+NEW_MIGRATION = """from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [("integrations", "0002_integration_settings")]
     operations = [migrations.AddField("integration", "region",
                                       models.CharField(max_length=20, null=True, blank=True))]
-'''
+"""
 
 
 def _pg(statement: str) -> None:
     import psycopg
 
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
         conn.execute(statement)
 
 
@@ -68,16 +69,28 @@ def releases(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def env_for(release: Path, database: str, prefix: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-            "HEALTH_DEEP_TOKEN": TOKEN, "DJANGO_SETTINGS_MODULE": "tests.faults.site_settings",
-            "PYTHONPATH": os.pathsep.join([str(release), str(ROOT)]),
-            "FAULT_CACHE_TTL": str(TTL), "FAULT_REDIS_URL": "redis://127.0.0.1:6379/0",
-            "FAULT_REDIS_PREFIX": prefix, "PYTHONDONTWRITEBYTECODE": "1"}
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "HEALTH_DEEP_TOKEN": TOKEN,
+        "DJANGO_SETTINGS_MODULE": "tests.faults.site_settings",
+        "PYTHONPATH": os.pathsep.join([str(release), str(ROOT)]),
+        "FAULT_CACHE_TTL": str(TTL),
+        "FAULT_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "FAULT_REDIS_PREFIX": prefix,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
 
 
 def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "django", *args], env=env, check=True,
-                   capture_output=True, text=True, timeout=180)
+    subprocess.run(
+        [sys.executable, "-m", "django", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def poll(server: Server) -> tuple[int, set[str]]:
@@ -92,7 +105,8 @@ def serve(env: dict[str, str], log: Path) -> Server:
 
 
 def test_two_releases_on_one_redis_each_answer_for_their_own_code(
-        releases: tuple[Path, Path], databases: list[str], tmp_path: Path) -> None:
+    releases: tuple[Path, Path], databases: list[str], tmp_path: Path
+) -> None:
     prefix = f"hd-fleet-{uuid.uuid4().hex[:8]}"
     old_env = env_for(releases[0], databases[0], prefix)
     new_env = env_for(releases[1], databases[0], prefix)
@@ -115,23 +129,29 @@ def test_two_releases_on_one_redis_each_answer_for_their_own_code(
         old.stop()
         new.stop()
 
-    wrong = [(who, status, sorted(found)) for who, status, found in before
-             if (who == "old" and (status != 200 or "health_deep.E101" in found))
-             or (who == "new" and (status != 503 or "health_deep.E101" not in found))]
+    wrong = [
+        (who, status, sorted(found))
+        for who, status, found in before
+        if (who == "old" and (status != 200 or "health_deep.E101" in found))
+        or (who == "new" and (status != 503 or "health_deep.E101" not in found))
+    ]
     assert wrong == [], wrong[:5]
     assert [(who, status) for who, status, _ in after if status != 200] == []
 
 
 def test_two_databases_on_one_redis_never_see_each_others_results(
-        releases: tuple[Path, Path], databases: list[str], tmp_path: Path) -> None:
+    releases: tuple[Path, Path], databases: list[str], tmp_path: Path
+) -> None:
     prefix = f"hd-fleet-{uuid.uuid4().hex[:8]}"
     prod_env = env_for(releases[0], databases[0], prefix)
     staging_env = env_for(releases[0], databases[1], prefix)
     manage(prod_env, "migrate", "--noinput")
     manage(staging_env, "migrate", "--noinput")
     manage(staging_env, "migrate", "integrations", "0001", "--noinput")  # staging is behind
-    prod, staging = serve(prod_env, tmp_path / "prod.log"), serve(staging_env,
-                                                                  tmp_path / "staging.log")
+    prod, staging = (
+        serve(prod_env, tmp_path / "prod.log"),
+        serve(staging_env, tmp_path / "staging.log"),
+    )
     try:
         answers = []
         for _ in range(30):
@@ -142,6 +162,9 @@ def test_two_databases_on_one_redis_never_see_each_others_results(
         prod.stop()
         staging.stop()
 
-    wrong = [(who, status) for who, status, found in answers
-             if (who == "prod" and status != 200) or (who == "staging" and status != 503)]
+    wrong = [
+        (who, status)
+        for who, status, found in answers
+        if (who == "prod" and status != 200) or (who == "staging" and status != 503)
+    ]
     assert wrong == [], wrong[:5]

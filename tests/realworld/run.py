@@ -32,24 +32,37 @@ sys.path.insert(0, str(ROOT))
 # migrated on every backend (base); each extra configuration runs on SQLite and one server,
 # which keeps the scan inside CI's time (a migrate of all the packages takes minutes).
 CONFIGS: dict[str, dict[str, str]] = {
-    "base": {"DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField", "LANGUAGE_CODE": "en-us",
-             "USE_TZ": "1"},
-    "autofield-de-naive": {"DEFAULT_AUTO_FIELD": "django.db.models.AutoField",
-                           "LANGUAGE_CODE": "de", "USE_TZ": "0"},
-    "ja-naive": {"DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField", "LANGUAGE_CODE": "ja",
-                 "USE_TZ": "0"},
+    "base": {
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "LANGUAGE_CODE": "en-us",
+        "USE_TZ": "1",
+    },
+    "autofield-de-naive": {
+        "DEFAULT_AUTO_FIELD": "django.db.models.AutoField",
+        "LANGUAGE_CODE": "de",
+        "USE_TZ": "0",
+    },
+    "ja-naive": {
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "LANGUAGE_CODE": "ja",
+        "USE_TZ": "0",
+    },
 }
 
-BACKENDS = {"base": ("sqlite", "postgresql", "mariadb"),
-            "autofield-de-naive": ("sqlite", "postgresql"),
-            "ja-naive": ("sqlite", "mariadb")}
+BACKENDS = {
+    "base": ("sqlite", "postgresql", "mariadb"),
+    "autofield-de-naive": ("sqlite", "postgresql"),
+    "ja-naive": ("sqlite", "mariadb"),
+}
 
 # True findings that are expected, each with why: only info-level ones may be listed here.
 EXPECTED = {
-    ("mariadb", "health_deep.I222", f"wagtailsearch_indexentry.{name}"):
-        "Wagtail's migration adds MySQL FULLTEXT indexes with RunSQL; no model declares them"
-    for name in ("fulltext_body", "fulltext_title", "fulltext_title_body",
-                 "fulltext_autocomplete")
+    (
+        "mariadb",
+        "health_deep.I222",
+        f"wagtailsearch_indexentry.{name}",
+    ): "Wagtail's migration adds MySQL FULLTEXT indexes with RunSQL; no model declares them"
+    for name in ("fulltext_body", "fulltext_title", "fulltext_title_body", "fulltext_autocomplete")
 }
 
 
@@ -57,9 +70,14 @@ def scan(backend: str, config: str) -> tuple[list[str], float]:
     """The unexpected findings above info level of one backend and configuration."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hd_realworld_") as tmp:
-        env = {**os.environ, **CONFIGS[config],
-               "DJANGO_SETTINGS_MODULE": "tests.realworld.settings", "PYTHONPATH": str(ROOT),
-               "REALWORLD_SQLITE": str(Path(tmp) / "db.sqlite3"), "PYTHONWARNINGS": "ignore"}
+        env = {
+            **os.environ,
+            **CONFIGS[config],
+            "DJANGO_SETTINGS_MODULE": "tests.realworld.settings",
+            "PYTHONPATH": str(ROOT),
+            "REALWORLD_SQLITE": str(Path(tmp) / "db.sqlite3"),
+            "PYTHONWARNINGS": "ignore",
+        }
         database = f"hd_realworld_{uuid.uuid4().hex[:8]}"
         if backend == "postgresql":
             env["REALWORLD_PG"] = database
@@ -69,39 +87,57 @@ def scan(backend: str, config: str) -> tuple[list[str], float]:
             _mysql(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
         try:
             django = [sys.executable, "-m", "django"]
-            migrate = subprocess.run([*django, "migrate", "-v0"], env=env, capture_output=True,
-                                     text=True, cwd=tmp)
+            migrate = subprocess.run(
+                [*django, "migrate", "-v0"], env=env, capture_output=True, text=True, cwd=tmp
+            )
             if migrate.returncode:
                 return [f"migrate failed: {migrate.stderr.strip()[-2000:]}"], 0.0
-            result = subprocess.run([*django, "health_deep", "--format", "json"], env=env,
-                                    capture_output=True, text=True, cwd=tmp)
+            result = subprocess.run(
+                [*django, "health_deep", "--format", "json"],
+                env=env,
+                capture_output=True,
+                text=True,
+                cwd=tmp,
+            )
             report = json.loads(result.stdout)
             makemigrations = subprocess.run(
-                [*django, "makemigrations", "--check", "--dry-run", "--noinput"], env=env,
-                capture_output=True, text=True, cwd=tmp)
+                [*django, "makemigrations", "--check", "--dry-run", "--noinput"],
+                env=env,
+                capture_output=True,
+                text=True,
+                cwd=tmp,
+            )
         finally:
             if backend == "postgresql":
                 _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             elif backend == "mariadb":
                 _mysql(f"DROP DATABASE IF EXISTS `{database}`")
-    problems = [f"{f['id']} {f['object']}: {f['message']}" for f in report["findings"]
-                if f["severity"] != "info" and (backend, f["id"], f["object"]) not in EXPECTED]
-    problems += [f"{f['id']} {f['object']} is listed as expected but is {f['severity']}"
-                 for f in report["findings"] if f["severity"] != "info"
-                 and (backend, f["id"], f["object"]) in EXPECTED]
+    problems = [
+        f"{f['id']} {f['object']}: {f['message']}"
+        for f in report["findings"]
+        if f["severity"] != "info" and (backend, f["id"], f["object"]) not in EXPECTED
+    ]
+    problems += [
+        f"{f['id']} {f['object']} is listed as expected but is {f['severity']}"
+        for f in report["findings"]
+        if f["severity"] != "info" and (backend, f["id"], f["object"]) in EXPECTED
+    ]
     w106 = {f["object"] for f in report["findings"] if f["id"] == "health_deep.W106"}
     wanted = set(re.findall(r"Migrations for '([^']+)'", makemigrations.stdout))
     if w106 != wanted or (makemigrations.returncode == 0) != (not wanted):
-        problems.append(f"W106 names {sorted(w106)}, makemigrations --check names "
-                        f"{sorted(wanted)} (exit {makemigrations.returncode})")
+        problems.append(
+            f"W106 names {sorted(w106)}, makemigrations --check names "
+            f"{sorted(wanted)} (exit {makemigrations.returncode})"
+        )
     return problems, time.monotonic() - started
 
 
 def _pg(statement: str) -> None:
     import psycopg
 
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
         conn.execute(statement)
 
 
@@ -134,11 +170,22 @@ print(json.dumps(sorted(f"{name}=={version}" for name, version in found.items())
 def packages_with_models() -> list[str]:
     """The installed distributions that bring at least one model into the scan's site."""
     with tempfile.TemporaryDirectory(prefix="hd_realworld_") as tmp:
-        env = {**os.environ, **CONFIGS["base"], "PYTHONWARNINGS": "ignore",
-               "DJANGO_SETTINGS_MODULE": "tests.realworld.settings", "PYTHONPATH": str(ROOT),
-               "REALWORLD_SQLITE": str(Path(tmp) / "db.sqlite3")}
-        out = subprocess.run([sys.executable, "-c", _PACKAGES_WITH_MODELS], env=env,
-                             capture_output=True, text=True, check=True, cwd=tmp).stdout
+        env = {
+            **os.environ,
+            **CONFIGS["base"],
+            "PYTHONWARNINGS": "ignore",
+            "DJANGO_SETTINGS_MODULE": "tests.realworld.settings",
+            "PYTHONPATH": str(ROOT),
+            "REALWORLD_SQLITE": str(Path(tmp) / "db.sqlite3"),
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", _PACKAGES_WITH_MODELS],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp,
+        ).stdout
     return list(json.loads(out))
 
 
@@ -147,30 +194,43 @@ def main() -> int:
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql", "mariadb"])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--jobs", type=int, default=3, help="scans run at once")
-    parser.add_argument("--every-backend", action="store_true",
-                        help="run each configuration on every backend, not the sample")
+    parser.add_argument(
+        "--every-backend",
+        action="store_true",
+        help="run each configuration on every backend, not the sample",
+    )
     args = parser.parse_args()
     apps = packages_with_models()
     print(f"realworld: {len(apps)} packages with models: {', '.join(apps)}", flush=True)
     for name in args.configs:
-        print(f"realworld: configuration {name}: " +
-              ", ".join(f"{k}={v}" for k, v in CONFIGS[name].items()) +
-              f" on {', '.join(BACKENDS[name])}", flush=True)
-    runs = [(backend, config) for config in args.configs for backend in args.backends
-            if backend in BACKENDS[config] or args.every_backend]
+        print(
+            f"realworld: configuration {name}: "
+            + ", ".join(f"{k}={v}" for k, v in CONFIGS[name].items())
+            + f" on {', '.join(BACKENDS[name])}",
+            flush=True,
+        )
+    runs = [
+        (backend, config)
+        for config in args.configs
+        for backend in args.backends
+        if backend in BACKENDS[config] or args.every_backend
+    ]
     started = time.monotonic()
     failed = 0
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = {pool.submit(scan, *run): run for run in runs}
         for future in as_completed(futures):
             (backend, config), (problems, seconds) = futures[future], future.result()
-            print(f"{backend:10} {config:20} {seconds:6.0f} s  problems: {len(problems)}",
-                  flush=True)
+            print(
+                f"{backend:10} {config:20} {seconds:6.0f} s  problems: {len(problems)}", flush=True
+            )
             for line in problems:
                 print(f"    {line}", flush=True)
             failed += bool(problems)
-    print(f"realworld: {len(runs) - failed} passed, {failed} failed "
-          f"in {time.monotonic() - started:.0f} s")
+    print(
+        f"realworld: {len(runs) - failed} passed, {failed} failed "
+        f"in {time.monotonic() - started:.0f} s"
+    )
     return 1 if failed else 0
 
 

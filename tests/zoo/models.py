@@ -57,15 +57,18 @@ class Animal(Base):
     legacy_code = models.CharField(max_length=12, db_column="LegacyCode", blank=True)
     seen = models.DateTimeField(db_default=Now())
     status = models.CharField(max_length=10, db_default=Value("new"))
-    shouted = models.GeneratedField(expression=Lower("name"), output_field=models.CharField(
-        max_length=100), db_persist=True)
+    shouted = models.GeneratedField(
+        expression=Lower("name"), output_field=models.CharField(max_length=100), db_persist=True
+    )
     # Relations.
     habitat = models.ForeignKey(Habitat, on_delete=models.PROTECT, related_name="animals")
-    habitat_by_code = models.ForeignKey(Habitat, on_delete=models.SET_NULL, null=True,
-                                        to_field="code", related_name="+")
+    habitat_by_code = models.ForeignKey(
+        Habitat, on_delete=models.SET_NULL, null=True, to_field="code", related_name="+"
+    )
     keeper = models.ForeignKey(Keeper, on_delete=models.CASCADE, db_index=False, null=True)
-    loose = models.ForeignKey(Keeper, on_delete=models.DO_NOTHING, db_constraint=False,
-                              null=True, related_name="+")
+    loose = models.ForeignKey(
+        Keeper, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
     mother = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True)
     friends = models.ManyToManyField("self", blank=True)
     tags = models.ManyToManyField("Tag", blank=True)
@@ -84,8 +87,9 @@ class Animal(Base):
             models.Index(Lower("name"), name="zoo_lower_name_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["email"], name="zoo_unique_email",
-                                    condition=~Q(email="")),
+            models.UniqueConstraint(
+                fields=["email"], name="zoo_unique_email", condition=~Q(email="")
+            ),
             models.UniqueConstraint(Lower("slug"), name="zoo_unique_lower_slug"),
             models.UniqueConstraint(fields=["keeper", "small"], name="zoo_keeper_small_uniq"),
             models.CheckConstraint(condition=Q(count__gte=0), name="zoo_count_gte_0"),

@@ -14,16 +14,20 @@ from health_deep.schema.model import Catalog, ExpectedTable
 
 class Backend(BaseBackend):
     vendor = "mysql"
-    features = Features(enforces_unsigned=True, tells_checks_from_uniques=False,
-                        types_need_server=True)
+    features = Features(
+        enforces_unsigned=True, tells_checks_from_uniques=False, types_need_server=True
+    )
 
     def judge(self, expected: str, actual: str) -> Verdict:
         return types.judge(expected, actual)
 
     def read_catalog(self, cursor: Any, *, expected: Iterable[ExpectedTable]) -> Catalog:
         connection = cursor.db
-        return catalog.read(cursor, mariadb=connection.mysql_is_mariadb,
-                            tables_case_insensitive=connection.features.ignores_table_name_case)
+        return catalog.read(
+            cursor,
+            mariadb=connection.mysql_is_mariadb,
+            tables_case_insensitive=connection.features.ignores_table_name_case,
+        )
 
     def limit(self, connection: Any, cursor: Any, timeout: float) -> list[str]:
         return operations.limit(connection, cursor, timeout)

@@ -34,29 +34,29 @@ def _t(expr: str) -> str:
 
 
 _TABLES = f"""
-SELECT 'table', {_t('TABLE_NAME')}, {_t('TABLE_TYPE')}, {_t('ENGINE')}, NULL, NULL, NULL, NULL
+SELECT 'table', {_t("TABLE_NAME")}, {_t("TABLE_TYPE")}, {_t("ENGINE")}, NULL, NULL, NULL, NULL
   FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()
 UNION ALL
-SELECT 'trigger', {_t('EVENT_OBJECT_TABLE')}, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 'trigger', {_t("EVENT_OBJECT_TABLE")}, NULL, NULL, NULL, NULL, NULL, NULL
   FROM information_schema.TRIGGERS
  WHERE TRIGGER_SCHEMA = DATABASE() AND ACTION_TIMING = 'BEFORE'
    AND EVENT_MANIPULATION = 'INSERT'
 UNION ALL
-SELECT 'column', {_t('TABLE_NAME')}, {_t('COLUMN_NAME')}, {_t('COLUMN_TYPE')},
+SELECT 'column', {_t("TABLE_NAME")}, {_t("COLUMN_NAME")}, {_t("COLUMN_TYPE")},
        IS_NULLABLE = 'YES', COLUMN_DEFAULT IS NOT NULL,
        IS_GENERATED = 'ALWAYS' OR EXTRA LIKE '%auto_increment%', ORDINAL_POSITION
   FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()
 UNION ALL
-SELECT 'index', {_t('TABLE_NAME')}, {_t('INDEX_NAME')}, {_t('COLUMN_NAME')}, NON_UNIQUE = 0,
+SELECT 'index', {_t("TABLE_NAME")}, {_t("INDEX_NAME")}, {_t("COLUMN_NAME")}, NON_UNIQUE = 0,
        NULL, NULL, SEQ_IN_INDEX
   FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()
 UNION ALL
-SELECT 'foreign', {_t('TABLE_NAME')}, {_t('CONSTRAINT_NAME')}, {_t('COLUMN_NAME')},
-       NULL, {_t('REFERENCED_TABLE_NAME')}, {_t('REFERENCED_COLUMN_NAME')}, ORDINAL_POSITION
+SELECT 'foreign', {_t("TABLE_NAME")}, {_t("CONSTRAINT_NAME")}, {_t("COLUMN_NAME")},
+       NULL, {_t("REFERENCED_TABLE_NAME")}, {_t("REFERENCED_COLUMN_NAME")}, ORDINAL_POSITION
   FROM information_schema.KEY_COLUMN_USAGE
  WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL
 UNION ALL
-SELECT 'mode', NULL, {_t('@@SESSION.sql_mode')}, NULL, NULL, NULL, NULL, NULL
+SELECT 'mode', NULL, {_t("@@SESSION.sql_mode")}, NULL, NULL, NULL, NULL, NULL
 """
 
 # MariaDB names a column-level CHECK after its column, so names repeat across tables: its
@@ -64,13 +64,13 @@ SELECT 'mode', NULL, {_t('@@SESSION.sql_mode')}, NULL, NULL, NULL, NULL, NULL
 # from TABLE_CONSTRAINTS, where a check's name is unique in the schema.
 _CHECKS_MARIADB = f"""
 UNION ALL
-SELECT 'check', {_t('TABLE_NAME')}, {_t('CONSTRAINT_NAME')}, {_t('CHECK_CLAUSE')},
+SELECT 'check', {_t("TABLE_NAME")}, {_t("CONSTRAINT_NAME")}, {_t("CHECK_CLAUSE")},
        LEVEL = 'Column', NULL, NULL, NULL
   FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()
 """
 _CHECKS_MYSQL = f"""
 UNION ALL
-SELECT 'check', {_t('tc.TABLE_NAME')}, {_t('cc.CONSTRAINT_NAME')}, {_t('cc.CHECK_CLAUSE')},
+SELECT 'check', {_t("tc.TABLE_NAME")}, {_t("cc.CONSTRAINT_NAME")}, {_t("cc.CHECK_CLAUSE")},
        0, NULL, NULL, NULL
   FROM information_schema.TABLE_CONSTRAINTS tc
   JOIN information_schema.CHECK_CONSTRAINTS cc
@@ -86,8 +86,9 @@ def catalog_sql(*, mariadb: bool) -> str:
 def read(cursor: Any, *, mariadb: bool, tables_case_insensitive: bool = True) -> Catalog:
     """Run the catalog query on ``cursor`` and shape the answer into a :class:`Catalog`."""
     cursor.execute(catalog_sql(mariadb=mariadb))
-    return shape(tuple(map(tuple, cursor.fetchall())),
-                 tables_case_insensitive=tables_case_insensitive)
+    return shape(
+        tuple(map(tuple, cursor.fetchall())), tables_case_insensitive=tables_case_insensitive
+    )
 
 
 _NO_FOREIGN_KEYS = {"myisam", "aria", "memory", "archive", "csv", "merge", "mrg_myisam"}
@@ -128,12 +129,17 @@ def shape(rows: tuple[tuple[Any, ...], ...], *, tables_case_insensitive: bool = 
         elif kind == "column":
             column_type, nullable, has_default, generated, _position = values
             columns.setdefault(table, {})[name.lower()] = Column(
-                name=name, type=column_type, nullable=_true(nullable),
-                has_default=_true(has_default), generated=_true(generated))
+                name=name,
+                type=column_type,
+                nullable=_true(nullable),
+                has_default=_true(has_default),
+                generated=_true(generated),
+            )
         elif kind == "index":
             column, unique, _, _, seq = values
-            index_kind: ConstraintKind = ("primary" if name == "PRIMARY"
-                                          else "unique" if _true(unique) else "index")
+            index_kind: ConstraintKind = (
+                "primary" if name == "PRIMARY" else "unique" if _true(unique) else "index"
+            )
             parts.setdefault((table, name, index_kind), []).append((int(seq), column))
         elif kind == "foreign":
             column, _, target, target_column, seq = values
@@ -147,31 +153,50 @@ def shape(rows: tuple[tuple[Any, ...], ...], *, tables_case_insensitive: bool = 
     constraints: dict[str, list[Constraint]] = {}
     for (table, name, ckind), cols in parts.items():
         ref = refs.get((table, name))
-        constraints.setdefault(table, []).append(Constraint(
-            name=name, kind=ckind, columns=tuple(col for _, col in sorted(cols)),
-            ref_table=ref[0] if ref else None, ref_columns=tuple(ref[1]) if ref else ()))
+        constraints.setdefault(table, []).append(
+            Constraint(
+                name=name,
+                kind=ckind,
+                columns=tuple(col for _, col in sorted(cols)),
+                ref_table=ref[0] if ref else None,
+                ref_columns=tuple(ref[1]) if ref else (),
+            )
+        )
     for table, name, clause, column_level in checks:
         json_col = _json_column(clause)
         have = columns.get(table, {}).get((json_col or "").lower())
         if have is not None and have.type.lower() == "longtext":
             columns[table][have.name.lower()] = Column(
-                name=have.name, type="json", nullable=have.nullable,
-                has_default=have.has_default, generated=have.generated)
+                name=have.name,
+                type="json",
+                nullable=have.nullable,
+                has_default=have.has_default,
+                generated=have.generated,
+            )
             continue
         # Judged by what it enforces: MariaDB names a column-level CHECK after the column it
         # was created on, and keeps that name when the column is renamed (the clause follows).
         named = tuple(dict.fromkeys(m.replace("``", "`") for m in _IDENT.findall(clause)))
-        constraints.setdefault(table, []).append(Constraint(
-            name=name, kind="check", columns=named or ((name,) if column_level else ())))
+        constraints.setdefault(table, []).append(
+            Constraint(name=name, kind="check", columns=named or ((name,) if column_level else ()))
+        )
     tables = {
-        (name.lower() if tables_case_insensitive else name): Table(name=name, kind=kind, columns=columns.get(name, {}),
-                            constraints=tuple(constraints.get(name, ())),
-                            fills_on_insert=name in triggered,
-                            # MyISAM and friends keep no foreign keys (django-watson moves
-                            # its table to MyISAM for FULLTEXT): none can be expected.
-                            enforces_foreign_keys=engines.get(name, "").lower()
-                            not in _NO_FOREIGN_KEYS)
+        (name.lower() if tables_case_insensitive else name): Table(
+            name=name,
+            kind=kind,
+            columns=columns.get(name, {}),
+            constraints=tuple(constraints.get(name, ())),
+            fills_on_insert=name in triggered,
+            # MyISAM and friends keep no foreign keys (django-watson moves
+            # its table to MyISAM for FULLTEXT): none can be expected.
+            enforces_foreign_keys=engines.get(name, "").lower() not in _NO_FOREIGN_KEYS,
+        )
         for name, kind in kinds.items()
     }
-    return Catalog(vendor="mysql", tables=tables, case_insensitive=True, truncates=not strict,
-                   tables_case_insensitive=tables_case_insensitive)
+    return Catalog(
+        vendor="mysql",
+        tables=tables,
+        case_insensitive=True,
+        truncates=not strict,
+        tables_case_insensitive=tables_case_insensitive,
+    )

@@ -46,10 +46,12 @@ def limit(connection: Any, cursor: Any, timeout: float) -> list[str]:
     cursor.execute(f"SELECT @@SESSION.{timer}, @@SESSION.lock_wait_timeout")
     previous_timer, previous_lock = cursor.fetchone()
     value = f"{timeout:.3f}" if timer == "max_statement_time" else str(max(1, int(timeout * 1000)))
-    cursor.execute(f"SET SESSION {timer} = {value}, "
-                   f"SESSION lock_wait_timeout = {max(1, math.ceil(timeout))}")
-    return [f"SET SESSION {timer} = {previous_timer}, "
-            f"SESSION lock_wait_timeout = {int(previous_lock)}"]
+    cursor.execute(
+        f"SET SESSION {timer} = {value}, SESSION lock_wait_timeout = {max(1, math.ceil(timeout))}"
+    )
+    return [
+        f"SET SESSION {timer} = {previous_timer}, SESSION lock_wait_timeout = {int(previous_lock)}"
+    ]
 
 
 def classify(cause: BaseException) -> Failure | None:

@@ -40,9 +40,23 @@ _FAMILIES = (
 # Different types that round-trip what Django writes (a warning, not an outage).
 _COMPATIBLE = {frozenset({"json", "longtext"})}
 
-_KNOWN = set(_INT_BITS) | {t for family in _FAMILIES for t in family} | {
-    "decimal", "date", "time", "year", "json", "uuid", "bit", "enum", "set", "inet4", "inet6",
-}
+_KNOWN = (
+    set(_INT_BITS)
+    | {t for family in _FAMILIES for t in family}
+    | {
+        "decimal",
+        "date",
+        "time",
+        "year",
+        "json",
+        "uuid",
+        "bit",
+        "enum",
+        "set",
+        "inet4",
+        "inet6",
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,8 +114,9 @@ def _same_base(want: _Type, have: _Type) -> Verdict:
         return digits_verdict(want.params or (10,), have.params or (10,))
     if want.base in ("datetime", "time", "timestamp"):
         # MySQL's default: whole seconds.
-        return precision_verdict(want.params[0] if want.params else 0,
-                                 have.params[0] if have.params else 0)
+        return precision_verdict(
+            want.params[0] if want.params else 0, have.params[0] if have.params else 0
+        )
     w = want.params[0] if want.params else 1
     h = have.params[0] if have.params else 1
     return Verdict.NARROWER if h < w else Verdict.WIDER

@@ -38,7 +38,9 @@ rels AS (
 
 # Key columns come back as attribute numbers and are named from the column list in Python:
 # joining pg_attribute once per constraint costs more than the rest of the query.
-CATALOG_SQL = _SCOPE + """
+CATALOG_SQL = (
+    _SCOPE
+    + """
 SELECT json_build_object(
   'tables', (SELECT coalesce(json_agg(json_build_array(
         r.oid::bigint, r.nspname, r.relname, r.relkind, r.rank,
@@ -63,9 +65,15 @@ SELECT json_build_object(
       JOIN pg_class i ON i.oid = ix.indexrelid)
 )::text
 """
+)
 
-_KIND: dict[str, ConstraintKind] = {"p": "primary", "u": "unique", "f": "foreign",
-                                    "c": "check", "x": "exclusion"}
+_KIND: dict[str, ConstraintKind] = {
+    "p": "primary",
+    "u": "unique",
+    "f": "foreign",
+    "c": "check",
+    "x": "exclusion",
+}
 
 
 def read(cursor: Any, *, schemas: list[str]) -> Catalog:
@@ -93,22 +101,37 @@ def shape(data: dict[str, Any], *, explicit_schemas: set[str]) -> Catalog:
 
     constraints: dict[int, list[Constraint]] = {}
     for oid, name, contype, valid, keys, ref_table, ref_oid, ref_keys in data["constraints"]:
-        constraints.setdefault(oid, []).append(Constraint(
-            name=name, kind=_KIND[contype], columns=named(oid, keys), valid=bool(valid),
-            ref_table=ref_table,
-            ref_columns=tuple(c for c in named(ref_oid, ref_keys) if c is not None)))
+        constraints.setdefault(oid, []).append(
+            Constraint(
+                name=name,
+                kind=_KIND[contype],
+                columns=named(oid, keys),
+                valid=bool(valid),
+                ref_table=ref_table,
+                ref_columns=tuple(c for c in named(ref_oid, ref_keys) if c is not None),
+            )
+        )
     for oid, name, unique, primary, valid, partial, keys in data["indexes"]:
         index_kind: ConstraintKind = "primary" if primary else "unique" if unique else "index"
-        constraints.setdefault(oid, []).append(Constraint(
-            name=name, kind=index_kind, columns=named(oid, keys), valid=bool(valid),
-            partial=bool(partial)))
+        constraints.setdefault(oid, []).append(
+            Constraint(
+                name=name,
+                kind=index_kind,
+                columns=named(oid, keys),
+                valid=bool(valid),
+                partial=bool(partial),
+            )
+        )
     tables: dict[str, Table] = {}
     # Lowest rank first, so the first schema on the search_path owns an unqualified name.
-    for oid, schema, name, relkind, rank, *trigger in sorted(data["tables"],
-                                                             key=lambda t: t[4]):
-        table = Table(name=name, kind="view" if relkind in ("v", "m") else "table",
-                      columns=columns.get(oid, {}), constraints=tuple(constraints.get(oid, ())),
-                      fills_on_insert=bool(trigger and trigger[0]))
+    for oid, schema, name, relkind, rank, *trigger in sorted(data["tables"], key=lambda t: t[4]):
+        table = Table(
+            name=name,
+            kind="view" if relkind in ("v", "m") else "table",
+            columns=columns.get(oid, {}),
+            constraints=tuple(constraints.get(oid, ())),
+            fills_on_insert=bool(trigger and trigger[0]),
+        )
         if schema in explicit_schemas:
             tables[f"{schema}.{name}"] = table
         if rank < 1000:

@@ -104,12 +104,10 @@ def _by_rank(want_rank: int, have_rank: int, want: Parsed, have: Parsed) -> Verd
     if want.base == "char" and have.base == "varchar":
         # varchar(n) holds what char(n) holds, without the blank padding.
         h, w = _length(have), _length(want)
-        return Verdict.COMPATIBLE if h is None or (w is not None and h >= w) else \
-            Verdict.NARROWER
+        return Verdict.COMPATIBLE if h is None or (w is not None and h >= w) else Verdict.NARROWER
     if have_rank > want_rank:
         limit = _length(have)
-        return Verdict.WIDER if limit is None or limit >= (_length(want) or 0) else \
-            Verdict.NARROWER
+        return Verdict.WIDER if limit is None or limit >= (_length(want) or 0) else Verdict.NARROWER
     return Verdict.NARROWER
 
 
@@ -135,17 +133,45 @@ def _compare_params(want: Parsed, have: Parsed) -> Verdict:
             return Verdict.NARROWER
         return digits_verdict(want.params, have.params)
     if want.base.startswith(("timestamp", "time", "interval")):
-        return precision_verdict(want.params[0] if want.params else 6,
-                                 have.params[0] if have.params else 6)
+        return precision_verdict(
+            want.params[0] if want.params else 6, have.params[0] if have.params else 6
+        )
     return Verdict.UNKNOWN
 
 
 _KNOWN = {
-    "smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean",
-    "char", "varchar", "text", "bytea", "date", "time without time zone",
-    "time with time zone", "timestamp without time zone", "timestamp with time zone",
-    "interval", "uuid", "json", "jsonb", "inet", "cidr", "macaddr", "citext", "hstore",
-    "int4range", "int8range", "numrange", "daterange", "tsrange", "tstzrange", "tsvector",
+    "smallint",
+    "integer",
+    "bigint",
+    "numeric",
+    "real",
+    "double precision",
+    "boolean",
+    "char",
+    "varchar",
+    "text",
+    "bytea",
+    "date",
+    "time without time zone",
+    "time with time zone",
+    "timestamp without time zone",
+    "timestamp with time zone",
+    "interval",
+    "uuid",
+    "json",
+    "jsonb",
+    "inet",
+    "cidr",
+    "macaddr",
+    "citext",
+    "hstore",
+    "int4range",
+    "int8range",
+    "numrange",
+    "daterange",
+    "tsrange",
+    "tstzrange",
+    "tsvector",
 }
 
 

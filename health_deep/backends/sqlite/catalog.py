@@ -63,7 +63,7 @@ def _definitions(create: str) -> list[str]:
     items: list[str] = []
     depth, quote = 0, ""
     current: list[str] = []
-    for char in create[start + 1:] if start >= 0 else "":
+    for char in create[start + 1 :] if start >= 0 else "":
         if quote:
             quote = "" if char == quote else quote
         elif char in "\"'`[":
@@ -96,14 +96,29 @@ def column_checks(create: str) -> list[str]:
 
 
 # Tables a virtual table keeps its data in (FTS3/4/5, R*Tree): part of it, not strays.
-_SHADOW_SUFFIXES = ("_content", "_segments", "_segdir", "_docsize", "_stat", "_data", "_idx",
-                    "_config", "_node", "_parent", "_rowid")
+_SHADOW_SUFFIXES = (
+    "_content",
+    "_segments",
+    "_segdir",
+    "_docsize",
+    "_stat",
+    "_data",
+    "_idx",
+    "_config",
+    "_node",
+    "_parent",
+    "_rowid",
+)
 
 
 def _shadow_tables(kinds: Mapping[str, str]) -> set[str]:
     virtual = [name for name, kind in kinds.items() if kind == "virtual"]
-    return {name for name in kinds for v in virtual
-            if name.startswith(v) and name[len(v):] in _SHADOW_SUFFIXES}
+    return {
+        name
+        for name in kinds
+        for v in virtual
+        if name.startswith(v) and name[len(v) :] in _SHADOW_SUFFIXES
+    }
 
 
 def read(cursor: Any) -> Catalog:
@@ -135,14 +150,19 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
             declared = declared or ""
             rowid = bool(pk_pos) and declared.upper() == "INTEGER"
             columns.setdefault(key, {})[name.lower()] = Column(
-                name=name, type=declared, nullable=not notnull and not pk_pos,
-                has_default=bool(has_default), generated=rowid or hidden in (2, 3))
+                name=name,
+                type=declared,
+                nullable=not notnull and not pk_pos,
+                has_default=bool(has_default),
+                generated=rowid or hidden in (2, 3),
+            )
             if pk_pos:
                 pk.setdefault(key, []).append((pk_pos, name))
         elif what == "index":
             index, unique, origin, partial, seqno, column = values
-            entry = indexes.setdefault((key, index), {"unique": unique, "origin": origin,
-                                                      "partial": partial, "cols": []})
+            entry = indexes.setdefault(
+                (key, index), {"unique": unique, "origin": origin, "partial": partial, "cols": []}
+            )
             entry["cols"].append((seqno, column))
         elif what == "foreign":
             fk_id, target, source, target_column, seq, _ = values
@@ -153,16 +173,24 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
         cols = tuple(name for _pos, name in sorted(members))
         constraints.setdefault(key, []).append(Constraint("primary", "primary", cols))
     for (key, name), entry in indexes.items():
-        kind: ConstraintKind = ("primary" if entry["origin"] == "pk"
-                                else "unique" if entry["unique"] else "index")
+        kind: ConstraintKind = (
+            "primary" if entry["origin"] == "pk" else "unique" if entry["unique"] else "index"
+        )
         cols = tuple(col for _seq, col in sorted(entry["cols"], key=lambda t: t[0]))
         constraints.setdefault(key, []).append(
-            Constraint(name, kind, cols, partial=bool(entry["partial"])))
+            Constraint(name, kind, cols, partial=bool(entry["partial"]))
+        )
     for (key, fk_id), entry in foreign.items():
         ordered = sorted(entry["cols"])
-        constraints.setdefault(key, []).append(Constraint(
-            name=f"fk{fk_id}", kind="foreign", columns=tuple(f for _s, f, _t in ordered),
-            ref_table=entry["table"], ref_columns=tuple(t for _s, _f, t in ordered if t)))
+        constraints.setdefault(key, []).append(
+            Constraint(
+                name=f"fk{fk_id}",
+                kind="foreign",
+                columns=tuple(f for _s, f, _t in ordered),
+                ref_table=entry["table"],
+                ref_columns=tuple(t for _s, _f, t in ordered if t),
+            )
+        )
     for key, text in sql.items():
         for match in _NAMED.finditer(text):
             name = next(g for g in match.groups()[:4] if g)
@@ -170,11 +198,17 @@ def shape(rows: tuple[tuple[Any, ...], ...]) -> Catalog:
             constraints.setdefault(key, []).append(Constraint(name, named))
         for column in column_checks(text):
             constraints.setdefault(key, []).append(
-                Constraint(f"CHECK({column})", "check", (column,)))
+                Constraint(f"CHECK({column})", "check", (column,))
+            )
     shadows = _shadow_tables(kinds)
     tables = {
-        key: Table(name=key, kind=kinds[key], columns=columns.get(key, {}),
-                   constraints=tuple(constraints.get(key, ())))
-        for key in kinds if key not in shadows
+        key: Table(
+            name=key,
+            kind=kinds[key],
+            columns=columns.get(key, {}),
+            constraints=tuple(constraints.get(key, ())),
+        )
+        for key in kinds
+        if key not in shadows
     }
     return Catalog(vendor="sqlite", tables=tables, case_insensitive=True)

@@ -20,8 +20,10 @@ def limit(cursor: Any, timeout: float) -> list[str]:
     was_query_only = int(cursor.fetchone()[0])
     cursor.execute(f"PRAGMA busy_timeout = {max(1, int(timeout * 1000))}")
     cursor.execute("PRAGMA query_only = ON")
-    return [f"PRAGMA query_only = {'ON' if was_query_only else 'OFF'}",
-            f"PRAGMA busy_timeout = {int(previous)}"]
+    return [
+        f"PRAGMA query_only = {'ON' if was_query_only else 'OFF'}",
+        f"PRAGMA busy_timeout = {int(previous)}",
+    ]
 
 
 @contextlib.contextmanager

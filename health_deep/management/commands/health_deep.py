@@ -39,31 +39,48 @@ class Command(BaseCommand):
         self._check_arguments(check)
         self._check_arguments(parser)
         accept = actions.add_parser(
-            "accept", help="record the current fingerprint of an edited, applied migration")
+            "accept", help="record the current fingerprint of an edited, applied migration"
+        )
         accept.add_argument("migration", help="app_label.migration_name")
         accept.add_argument("--database", default="default")
         accept.add_argument("--reason", required=True, help="why the edit is intended")
         accept.add_argument("--by", help="who accepts it (default: the OS user)")
         lock = actions.add_parser(
-            "lock", help="write the migration lockfile, or check the code against it")
+            "lock", help="write the migration lockfile, or check the code against it"
+        )
         lock.add_argument("--path", help="the lockfile (default: HEALTH_DEEP['LOCKFILE'])")
-        lock.add_argument("--check", action="store_true",
-                          help="exit 1 when a locked migration was edited or deleted, or a "
-                          "new one is not locked yet")
-        lock.add_argument("--update", action="store_true",
-                          help="with --check: add new migrations to the lockfile")
-        lock.add_argument("--all-apps", action="store_true",
-                          help="lock installed packages' migrations too, not only the project's")
+        lock.add_argument(
+            "--check",
+            action="store_true",
+            help="exit 1 when a locked migration was edited or deleted, or a "
+            "new one is not locked yet",
+        )
+        lock.add_argument(
+            "--update", action="store_true", help="with --check: add new migrations to the lockfile"
+        )
+        lock.add_argument(
+            "--all-apps",
+            action="store_true",
+            help="lock installed packages' migrations too, not only the project's",
+        )
 
     @staticmethod
     def _check_arguments(parser: ArgumentParser) -> None:
-        parser.add_argument("--database", action="append", dest="databases",
-                            help="check only this alias (repeatable; default: all)")
+        parser.add_argument(
+            "--database",
+            action="append",
+            dest="databases",
+            help="check only this alias (repeatable; default: all)",
+        )
         parser.add_argument("--format", choices=("text", "json"), default="text")
-        parser.add_argument("--strict", action="store_true",
-                            help="exit 1 on warnings too")
-        parser.add_argument("--check", action="append", dest="checks", choices=CHECKS,
-                            help="run only this check (repeatable; default: all)")
+        parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+        parser.add_argument(
+            "--check",
+            action="append",
+            dest="checks",
+            choices=CHECKS,
+            help="run only this check (repeatable; default: all)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems = conf.problems()
@@ -79,12 +96,16 @@ class Command(BaseCommand):
             findings = _run_checks(options)
         except Exception as exc:  # a bug in health_deep itself: "could not run", not a 1
             logger.exception("health_deep's checks failed")
-            raise CommandError(f"The checks could not run: {type(exc).__name__}: {exc}",
-                               returncode=EXIT_USAGE) from exc
+            raise CommandError(
+                f"The checks could not run: {type(exc).__name__}: {exc}", returncode=EXIT_USAGE
+            ) from exc
         if options["format"] == "json":
-            self.stdout.write(json.dumps(
-                {"status": status_of(findings), "findings": [f.as_dict() for f in findings]},
-                indent=2))
+            self.stdout.write(
+                json.dumps(
+                    {"status": status_of(findings), "findings": [f.as_dict() for f in findings]},
+                    indent=2,
+                )
+            )
         else:
             self._print(findings)
         worst = max((f.severity for f in findings), default=None)
@@ -96,13 +117,18 @@ class Command(BaseCommand):
         counts = {s: sum(f.severity is s for f in findings) for s in Severity}
         self.stdout.write(
             f"health_deep: {status_of(findings)} ({counts[Severity.CRITICAL]} critical, "
-            f"{counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info)")
-        style = {Severity.CRITICAL: self.style.ERROR, Severity.WARNING: self.style.WARNING,
-                 Severity.INFO: self.style.NOTICE}
+            f"{counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info)"
+        )
+        style = {
+            Severity.CRITICAL: self.style.ERROR,
+            Severity.WARNING: self.style.WARNING,
+            Severity.INFO: self.style.NOTICE,
+        }
         for f in sorted(findings, key=lambda f: (-f.severity, f.id, f.alias, f.object)):
             where = f" [{f.alias}]" if f.alias else ""
-            self.stdout.write(style[f.severity](f"{f.severity.label.upper():8} {f.id}{where} "
-                                                f"{f.object}"))
+            self.stdout.write(
+                style[f.severity](f"{f.severity.label.upper():8} {f.id}{where} {f.object}")
+            )
             self.stdout.write(f"         {f.message}")
             if f.hint:
                 self.stdout.write(f"         hint: {f.hint}")
@@ -110,16 +136,24 @@ class Command(BaseCommand):
     def _accept(self, options: dict[str, Any]) -> None:
         app, sep, name = options["migration"].partition(".")
         if not sep or not app or not name:
-            raise CommandError("Name the migration as app_label.migration_name.",
-                               returncode=EXIT_USAGE)
+            raise CommandError(
+                "Name the migration as app_label.migration_name.", returncode=EXIT_USAGE
+            )
         try:
-            entry = ledger.accept(alias=options["database"], key=(app, name),
-                                  reason=options["reason"], by=options["by"])
+            entry = ledger.accept(
+                alias=options["database"],
+                key=(app, name),
+                reason=options["reason"],
+                by=options["by"],
+            )
         except ledger.AcceptError as exc:
             raise CommandError(str(exc), returncode=EXIT_USAGE) from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"Accepted {app}.{name} on '{options['database']}' as {entry.fingerprint} "
-            f"(by {entry.recorded_by} at {entry.recorded_at.isoformat()})."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Accepted {app}.{name} on '{options['database']}' as {entry.fingerprint} "
+                f"(by {entry.recorded_by} at {entry.recorded_at.isoformat()})."
+            )
+        )
 
 
 def _run_checks(options: dict[str, Any]) -> list[Finding]:
@@ -143,8 +177,9 @@ def run_lock(command: BaseCommand, options: dict[str, Any]) -> int:
         command.stdout.write(f"Wrote {len(code.fingerprints)} migration fingerprints to {path}.")
         return EXIT_OK
     if not path.exists():
-        command.stderr.write(f"No lockfile at {path}: create it with "
-                             "`manage.py health_deep lock` and commit it.")
+        command.stderr.write(
+            f"No lockfile at {path}: create it with `manage.py health_deep lock` and commit it."
+        )
         return EXIT_CRITICAL
     try:
         locked = lockfile.parse(path.read_text())
@@ -161,8 +196,9 @@ def run_lock(command: BaseCommand, options: dict[str, Any]) -> int:
     return EXIT_CRITICAL if failed else EXIT_OK
 
 
-def _print_lock_report(command: BaseCommand, report: lockfile.Report, path: Path, *,
-                       update: bool) -> None:
+def _print_lock_report(
+    command: BaseCommand, report: lockfile.Report, path: Path, *, update: bool
+) -> None:
     out, style = command.stdout, command.style
     for (app, name), changes in report.edited.items():
         out.write(style.ERROR(f"EDITED   {app}.{name}: changed after it was locked"))
@@ -171,8 +207,10 @@ def _print_lock_report(command: BaseCommand, report: lockfile.Report, path: Path
     for app, name in report.deleted:
         out.write(style.ERROR(f"DELETED  {app}.{name}: locked, but no longer in the code"))
     for app, name in report.squashed_away:
-        out.write(f"SQUASHED {app}.{name}: replaced by a squashed migration"
-                  + (" (line dropped)" if update else ""))
+        out.write(
+            f"SQUASHED {app}.{name}: replaced by a squashed migration"
+            + (" (line dropped)" if update else "")
+        )
     for app, name in report.new:
         verb = "added to the lockfile" if update else "not in the lockfile yet"
         paint = style.SUCCESS if update else style.WARNING
@@ -182,6 +220,7 @@ def _print_lock_report(command: BaseCommand, report: lockfile.Report, path: Path
             "An applied migration must not change: revert the edit and put the change in a new "
             "migration. If the edit is intended (and every database already matches it), "
             f"regenerate with `manage.py health_deep lock`, review the diff of {path.name} "
-            "and give the reason in the commit message.")
+            "and give the reason in the commit message."
+        )
     if report.new and not update:
         out.write("Run `manage.py health_deep lock --check --update` to lock new migrations.")
