@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import logging
+import timeit
+from concurrent.futures import Executor
 
-from health_check.base import HealthCheck
-from health_check.exceptions import ServiceUnavailable, ServiceWarning
+from health_check.base import HealthCheck, HealthCheckResult
+from health_check.exceptions import HealthCheckException, ServiceUnavailable, ServiceWarning
 
-from health_deep import conf, runner
-from health_deep.findings import Finding, Severity, summary
+from health_deep import conf, memo, runner
+from health_deep.findings import REGISTRY, Finding, Severity, summary
 from health_deep.probe_cache import CACHE
+
+logger = logging.getLogger("health_deep")
 
 
 def raise_for(findings: list[Finding]) -> None:
@@ -82,6 +87,43 @@ class ServedCheck(HealthCheck):
                 answer = CACHE.out_of_time(self.key(), timed_out)
         self.findings, self.age, self.stale = answer.findings, answer.age, answer.stale
         raise_for(self.findings)
+
+    async def get_result(self, executor: Executor | None = None) -> HealthCheckResult:
+        """As django-health-check's, without its log record (and traceback) for every probe
+        of a check that does not pass: a finding is logged once, when it appears or goes."""
+        started = timeit.default_timer()
+        error: HealthCheckException | None = None
+        try:
+            await self.run()
+        except HealthCheckException as exc:
+            error = exc
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # health_deep's own bug: the one case that deserves a traceback
+            logger.exception("health_deep: the %r check failed unexpectedly", self)
+            error = HealthCheckException("unknown error")
+        log_transition(repr(self), self.findings)
+        return HealthCheckResult(
+            check=self, error=error, time_taken=timeit.default_timer() - started
+        )
+
+
+def log_transition(check: str, findings: list[Finding]) -> None:
+    """One log record when a check's set of finding ids changes, none per request."""
+    ids = frozenset(f.id for f in findings if f.severity > Severity.INFO)
+    seen = memo.record("serving:verdicts")
+    if seen.get(check, frozenset()) == ids:
+        return
+    seen[check] = ids
+    if ids:
+        level = (
+            logging.ERROR
+            if any(REGISTRY[i].severity is Severity.CRITICAL for i in ids)
+            else logging.WARNING
+        )
+        logger.log(level, "health_deep: %s now reports %s", check, ", ".join(sorted(ids)))
+    else:
+        logger.info("health_deep: %s passes again", check)
 
 
 @dataclasses.dataclass

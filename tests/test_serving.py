@@ -409,3 +409,33 @@ def test_a_session_store_that_fails_means_not_authorised_not_a_500(
 
     assert response.status_code == 503
     assert "findings" not in response.json()["checks"]["Migrations(alias='default')"]
+
+
+@pytestmark_db
+@override_settings(HEALTH_DEEP={"CACHE_TTL": 0})
+def test_a_failing_check_is_logged_once_when_it_appears_and_once_when_it_goes(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE app = 'testapp' AND name = '0002_tidy_names'"
+        )
+    for _ in range(10):
+        assert client.get("/health/ready/").status_code == 503
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO django_migrations (app, name, applied) "
+            "VALUES ('testapp', '0002_tidy_names', CURRENT_TIMESTAMP)"
+        )
+    for _ in range(3):
+        assert client.get("/health/ready/").status_code == 200
+
+    theirs = [r for r in caplog.records if r.name.startswith("health_check")]
+    ours = [r.getMessage() for r in caplog.records if r.name == "health_deep"]
+    assert theirs == []  # no record (and no traceback) per probe
+    assert [m for m in ours if "Migrations(alias='default')" in m] == [
+        "health_deep: Migrations(alias='default') now reports health_deep.E101",
+        "health_deep: Migrations(alias='default') passes again",
+    ]
+    assert not any(r.exc_info for r in caplog.records)
