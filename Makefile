@@ -4,17 +4,33 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres test-mariadb fast faults mysql-headers matrix incident realworld lint docs clean
+.PHONY: FORCE run test test-sqlite test-postgres test-mariadb fast faults mysql-headers matrix incident realworld lint docs clean
 
-$(VENV)/.installed: pyproject.toml
+# The virtualenv, remade when it was made by another Python than $(PYTHON).
+$(VENV)/.python: FORCE
+	@want="$$($(PYTHON) -c 'import sys; print(sys.version_info[:2])')"; \
+	have="$$($(BIN)/python -c 'import sys; print(sys.version_info[:2])' 2>/dev/null)"; \
+	if [ "$$want" != "$$have" ]; then \
+		echo "Making $(VENV) with $(PYTHON) $$want"; rm -rf $(VENV); \
+		$(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; \
+	fi; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$want" ] || echo "$$want" > $@
+
+# What the example project needs and no more: pure-Python wheels, nothing compiles.
+$(VENV)/.example: pyproject.toml $(VENV)/.python
+	$(BIN)/python -m pip install --quiet -e ".[example]"
+	touch $@
+
+# Everything the tests need, the MariaDB driver (compiled) included.
+$(VENV)/.installed: pyproject.toml $(VENV)/.python
 	@pkg-config --exists libmariadb || pkg-config --exists mysqlclient || $(MAKE) --no-print-directory mysql-headers
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+FORCE:
+
 ## Serve the example project on SQLite: http://127.0.0.1:$(PORT)/health/
-run: $(VENV)/.installed
+run: $(VENV)/.example
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
 	cd example_project && ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
