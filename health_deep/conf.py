@@ -38,6 +38,7 @@ class Config:
     cache_alias: str | None = None
     warm_up: bool = False
     max_age: float | None = None  # None: see stale_limit
+    extra_checks: tuple[Any, ...] = ()  # django-health-check checks /health/ runs too
 
     @property
     def stale_limit(self) -> float:
@@ -91,6 +92,18 @@ def _positive_seconds_long(value: Any) -> float:
     return float(value)
 
 
+def _checks(value: Any) -> tuple[Any, ...]:
+    """django-health-check's own ``checks=`` form: a dotted path or a class, or a pair of
+    one and its keyword arguments."""
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise TypeError
+    for item in value:
+        target, options = item if isinstance(item, tuple) and len(item) == 2 else (item, {})
+        if not isinstance(target, str | type) or not isinstance(options, dict):
+            raise TypeError
+    return tuple(value)
+
+
 def _cache_alias(value: Any) -> str | None:
     if value is None:
         return None
@@ -141,6 +154,11 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "CACHE_ALIAS": ("cache_alias", _cache_alias, "None or a name in settings.CACHES"),
     "WARM_UP": ("warm_up", _bool, "True or False"),
     "MAX_AGE": ("max_age", _optional_seconds, "None or seconds, >0 and <=3600"),
+    "EXTRA_CHECKS": (
+        "extra_checks",
+        _checks,
+        "a list of django-health-check checks: dotted paths or classes, or (path, {options}) pairs",
+    ),
 }
 
 

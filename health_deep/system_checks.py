@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core import checks
+from django.utils.module_loading import import_string
 
 from health_deep import conf, runner
 from health_deep.findings import REGISTRY, Finding, Severity
@@ -42,6 +43,19 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         )
         for problem in conf.problems()
     ]
+    for item in conf.get().extra_checks:
+        target = item[0] if isinstance(item, tuple) else item
+        if isinstance(target, str):
+            try:
+                import_string(target)
+            except ImportError as exc:
+                messages.append(
+                    checks.Error(
+                        f"HEALTH_DEEP['EXTRA_CHECKS'] names {target!r}, which does not "
+                        f"import ({exc}).",
+                        id="health_deep.E001",
+                    )
+                )
     for alias in conf.get().databases or ():
         if alias not in settings.DATABASES:
             messages.append(

@@ -17,6 +17,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.module_loading import import_string
 from health_check.base import HealthCheck, HealthCheckResult
 from health_check.checks import Database
 from health_check.exceptions import ServiceWarning
@@ -48,7 +49,8 @@ _ACCEPT = {
 
 
 def default_checks(profile: str) -> list[HealthCheck]:
-    """The checks a profile runs when the site does not list its own."""
+    """The checks a profile runs when the site does not list its own: health_deep's, and on
+    ``/health/`` the site's own django-health-check checks (``HEALTH_DEEP['EXTRA_CHECKS']``)."""
     if profile == "live":
         return []  # liveness must never depend on the database
     checks: list[HealthCheck] = []
@@ -57,7 +59,23 @@ def default_checks(profile: str) -> list[HealthCheck]:
         checks.append(Migrations(alias=alias, include_code=position == 0))
         checks.append(SchemaDrift(alias=alias))
     checks.append(SmokeQueries())
+    if profile == "deep":
+        checks += extra_checks()
     return checks
+
+
+def extra_checks() -> list[HealthCheck]:
+    """``HEALTH_DEEP['EXTRA_CHECKS']`` instantiated as django-health-check does; one that does
+    not import is left out here (the E001 system check names it)."""
+    made: list[HealthCheck] = []
+    for item in conf.get().extra_checks:
+        target, options = item if isinstance(item, tuple) else (item, {})
+        try:
+            check = import_string(target) if isinstance(target, str) else target
+            made.append(check(**options))
+        except Exception:
+            logger.warning("health_deep: EXTRA_CHECKS entry %r cannot be used", target)
+    return made
 
 
 def result_status(result: HealthCheckResult) -> str:

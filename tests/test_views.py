@@ -203,3 +203,25 @@ def test_server_timing_says_how_long_the_answer_took_inside_the_server(client: C
     name, _, duration = response["Server-Timing"].partition(";dur=")
     assert name == "health"
     assert 0 < float(duration) < 5000
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+@override_settings(
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}},
+    HEALTH_DEEP={"EXTRA_CHECKS": ["health_check.Cache"]},
+)
+def test_the_sites_own_django_health_check_checks_run_in_health(client: Client) -> None:
+    # A dummy cache stores nothing: django-health-check's Cache check fails on it.
+    deep = client.get("/health/", HTTP_ACCEPT="application/json")
+    ready = client.get("/health/ready/", HTTP_ACCEPT="application/json")
+
+    assert deep.status_code == 503
+    assert deep.json()["checks"]["Cache(alias='default')"]["status"] == "fail"
+    assert ready.status_code == 200  # readiness is the database's business only
+
+
+@override_settings(HEALTH_DEEP={"EXTRA_CHECKS": ["health_check.NoSuchCheck"]})
+def test_an_extra_check_that_does_not_import_is_E001() -> None:
+    from health_deep.system_checks import check_settings
+
+    assert [m.id for m in check_settings()] == ["health_deep.E001"]
