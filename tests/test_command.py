@@ -125,3 +125,11 @@ def test_post_migrate_fingerprints_every_applied_migration() -> None:
     ledger = set(LedgerEntry.objects.values_list("app", "name"))
 
     assert ledger == recorded
+
+
+def test_an_unknown_database_alias_exits_2() -> None:
+    with pytest.raises(CommandError) as excinfo:
+        call_command("health_deep", "--database", "nosuch", stdout=io.StringIO())
+
+    assert excinfo.value.returncode == 2
+    assert "nosuch" in str(excinfo.value)

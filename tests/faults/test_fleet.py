@@ -168,3 +168,51 @@ def test_two_databases_on_one_redis_never_see_each_others_results(
         if (who == "prod" and status != 200) or (who == "staging" and status != 503)
     ]
     assert wrong == [], wrong[:5]
+
+
+def probe_command(env: dict[str, str], url: str) -> tuple[int, str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "health_deep", "probe", url, "--timeout", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.returncode, result.stdout.strip()
+
+
+def test_the_container_probe_command_reads_a_real_servers_verdict(
+    releases: tuple[Path, Path], databases: list[str], tmp_path: Path
+) -> None:
+    env = {
+        **env_for(releases[0], databases[0], f"hd-probe-{uuid.uuid4().hex[:8]}"),
+        "FAULT_REDIS_URL": "",
+    }
+    manage(env, "migrate", "--noinput")
+    server = serve(env, tmp_path / "probe.log")
+    url = f"http://127.0.0.1:{server.port}/health/ready/"
+    try:
+        healthy = probe_command(env, url)
+        _pg_in(
+            databases[0],
+            "DELETE FROM django_migrations WHERE app = 'integrations' "
+            "AND name = '0002_integration_settings'",
+        )
+        time.sleep(TTL * 2)
+        broken = probe_command(env, url)
+    finally:
+        server.stop()
+    gone = probe_command(env, url)
+
+    assert healthy[0] == 0 and healthy[1].startswith("200")
+    assert broken[0] == 1 and broken[1].startswith("503")
+    assert gone[0] == 2 and "no answer" in gone[1]
+
+
+def _pg_in(database: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname=database, autocommit=True
+    ) as conn:
+        conn.execute(statement)

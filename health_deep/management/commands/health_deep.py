@@ -3,6 +3,7 @@
     health_deep [check]   run the checks
     health_deep accept    record an intended edit of an applied migration
     health_deep lock      write or check the migration lockfile (no database needed)
+    health_deep probe URL ask a running server's endpoint (a container HEALTHCHECK)
 
 Exit codes: 0 healthy (warnings allowed unless ``--strict``), 1 critical findings
 (or warnings with ``--strict``, or a lockfile check that failed), 2 the command could not
@@ -17,9 +18,10 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from health_deep import conf, runner
+from health_deep import conf, probe_client, runner
 from health_deep.findings import Finding, Severity, status_of
 from health_deep.history import ledger, lockfile
 
@@ -34,7 +36,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []  # a broken site must still be diagnosable
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        actions = parser.add_subparsers(dest="action", metavar="{check,accept,lock}")
+        actions = parser.add_subparsers(dest="action", metavar="{check,accept,lock,probe}")
         check = actions.add_parser("check", help="run the checks (the default)")
         self._check_arguments(check)
         self._check_arguments(parser)
@@ -64,6 +66,15 @@ class Command(BaseCommand):
             help="lock installed packages' migrations too, not only the project's",
         )
 
+        probe = actions.add_parser(
+            "probe",
+            help="ask a running server's health endpoint: exit 0 on 200, 1 on 503, 2 when "
+            "it gives no answer (for Docker HEALTHCHECK)",
+        )
+        probe.add_argument("url", help="e.g. http://127.0.0.1:8000/health/ready/")
+        probe.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
+        probe.add_argument("--quiet", action="store_true", help="print nothing")
+
     @staticmethod
     def _check_arguments(parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -83,6 +94,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options.get("action") == "probe":  # needs no database and no valid setting
+            code, line = probe_client.probe(
+                options["url"], timeout=options["timeout"], token=conf.get().token
+            )
+            if not options["quiet"]:
+                self.stdout.write(line)
+            raise SystemExit(code)
+        unknown = sorted(set(options.get("databases") or ()) - set(settings.DATABASES))
+        if unknown:
+            raise CommandError(
+                f"--database {', '.join(unknown)}: not in settings.DATABASES", returncode=EXIT_USAGE
+            )
         problems = conf.problems()
         if problems:
             raise CommandError("; ".join(problems), returncode=EXIT_USAGE)
