@@ -55,9 +55,16 @@ def _str_tuple(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def normalised_ip(value: str) -> str:
+    """An address as compared: ``::1`` for ``0:0::1``, and an IPv4-mapped IPv6 address
+    (``::ffff:10.0.0.7``, what a dual-stack socket reports) as the IPv4 address it maps."""
+    address = ipaddress.ip_address(value)
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
+
+
 def _ip_tuple(value: Any) -> tuple[str, ...]:
-    # Normalised (``::1``, not ``0:0::1``) as REMOTE_ADDR spells addresses.
-    return tuple(str(ipaddress.ip_address(v)) for v in _str_tuple(value))
+    return tuple(normalised_ip(v) for v in _str_tuple(value))
 
 
 def _optional_aliases(value: Any) -> tuple[str, ...] | None:
@@ -121,7 +128,14 @@ def _policy(value: Any) -> str:
 def _token(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) < 16:
+    # A header carries printable ASCII without surrounding spaces: any other token could
+    # never be presented, so it is refused here rather than failing every comparison.
+    if (
+        not isinstance(value, str)
+        or len(value) < 16
+        or value != value.strip()
+        or not (value.isascii() and value.isprintable())
+    ):
         raise ValueError
     return value
 
@@ -143,7 +157,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "CHECK_MISSING_MIGRATIONS": ("check_missing_migrations", _bool, "True or False"),
     "STATEMENT_TIMEOUT": ("statement_timeout", _positive_seconds, "seconds, >0 and <=60"),
     "DETAILS": ("details", _policy, "one of " + ", ".join(DETAILS_POLICIES)),
-    "TOKEN": ("token", _token, "None or a string of at least 16 characters"),
+    "TOKEN": ("token", _token, "None or 16+ printable ASCII characters, no surrounding spaces"),
     "DETAILS_IPS": ("details_ips", _ip_tuple, "a list of IP addresses"),
     "LOCKFILE": ("lockfile", _path, "a file path"),
     "SMOKE_DEADLINE": ("smoke_deadline", _positive_seconds, "seconds, >0 and <=60"),

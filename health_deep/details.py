@@ -34,11 +34,18 @@ def allowed_without_user(request: HttpRequest) -> bool | None:
         presented = _presented_token(request) or ""
         if hmac.compare_digest(presented.encode("utf-8", "replace"), config.token.encode()):
             return True
-    if config.details_ips and request.META.get("REMOTE_ADDR") in config.details_ips:
+    if config.details_ips and _remote_addr(request) in config.details_ips:
         return True
     if not hasattr(request, "user") or settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return False  # no session: anonymous, whatever the user middleware would say
     return None
+
+
+def _remote_addr(request: HttpRequest) -> str | None:
+    try:
+        return conf.normalised_ip(str(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return None
 
 
 def _presented_token(request: HttpRequest) -> str | None:

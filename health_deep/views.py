@@ -125,10 +125,11 @@ class HealthView(HealthCheckView):
                 return self.render_to_response_health_json(status_code)
             case "text":
                 return self.render_to_response_text(status_code)
-            case "atom":
-                return self.render_to_response_atom()
-            case "rss":
-                return self.render_to_response_rss()
+            case "atom" | "rss" as feed:
+                # A feed reader or a monitor polling the feed reads the status code too.
+                response = getattr(self, f"render_to_response_{feed}")()
+                response.status_code = status_code
+                return response
             case "openmetrics":
                 return self.render_to_response_openmetrics()
         return self.render_to_response(self.get_context_data(**kwargs), status=status_code)

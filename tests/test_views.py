@@ -225,3 +225,64 @@ def test_an_extra_check_that_does_not_import_is_E001() -> None:
     from health_deep.system_checks import check_settings
 
     assert [m.id for m in check_settings()] == ["health_deep.E001"]
+
+
+@override_settings(
+    MIDDLEWARE=[
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    ]
+)
+def test_probes_are_exempt_from_login_required_middleware(client: Client) -> None:
+    for url in ("/health/live/", "/health/ready/", "/health/"):
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("feed", ["atom", "rss"])
+def test_feeds_carry_the_status_code_too(client: Client, feed: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE app = 'testapp' AND name = '0002_tidy_names'"
+        )
+    try:
+        assert client.get(f"/health/?format={feed}").status_code == 503
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO django_migrations (app, name, applied) "
+                "VALUES ('testapp', '0002_tidy_names', CURRENT_TIMESTAMP)"
+            )
+
+
+@pytest.mark.parametrize(
+    "token",
+    [" a-token-with-a-leading-space", "a-token-with-a-trailing-space ", "jeton-très-secret-1"],
+)
+def test_a_token_no_header_could_carry_is_E001(token: str) -> None:
+    with override_settings(HEALTH_DEEP={"TOKEN": token}):
+        from health_deep import conf
+
+        assert any("TOKEN" in p for p in conf.problems())
+
+
+@pytest.mark.parametrize(
+    ("allowed", "remote"), [("10.1.2.3", "::ffff:10.1.2.3"), ("::ffff:10.1.2.3", "10.1.2.3")]
+)
+def test_ipv4_mapped_addresses_match_their_ipv4_address(
+    client: Client, allowed: str, remote: str
+) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE app = 'testapp' AND name = '0002_tidy_names'"
+        )
+    try:
+        with override_settings(HEALTH_DEEP={"DETAILS_IPS": [allowed]}):
+            body = client.get("/health/", HTTP_ACCEPT="application/json", REMOTE_ADDR=remote)
+        assert "findings" in body.json()["checks"]["Migrations(alias='default')"]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO django_migrations (app, name, applied) "
+                "VALUES ('testapp', '0002_tidy_names', CURRENT_TIMESTAMP)"
+            )
