@@ -44,6 +44,7 @@ class ServedCheck(HealthCheck):
     )
     age: float = dataclasses.field(default=0.0, init=False, repr=False, compare=False)
     stale: bool = dataclasses.field(default=False, init=False, repr=False, compare=False)
+    took: float = dataclasses.field(default=0.0, init=False, repr=False, compare=False)
 
     name = "check"
 
@@ -86,6 +87,7 @@ class ServedCheck(HealthCheck):
             except TimeoutError:
                 answer = CACHE.out_of_time(self.key(), timed_out)
         self.findings, self.age, self.stale = answer.findings, answer.age, answer.stale
+        self.took = answer.took
         raise_for(self.findings)
 
     async def get_result(self, executor: Executor | None = None) -> HealthCheckResult:

@@ -39,6 +39,7 @@ Compute = Callable[[], list[Finding]]
 class Result:
     findings: tuple[Finding, ...]
     at: float  # time.time() when the evaluation finished
+    took: float = 0.0  # seconds the evaluation took
 
     def age(self) -> float:
         return max(0.0, time.time() - self.at)
@@ -51,6 +52,7 @@ class Answer:
     findings: list[Finding]
     age: float
     stale: bool = False
+    took: float = 0.0  # seconds the evaluation behind these findings took
 
 
 def _evaluate(compute: Compute) -> list[Finding]:
@@ -82,9 +84,9 @@ class ProbeCache:
         if result is None:
             return None
         if result.age() < ttl:
-            return Answer(list(result.findings), result.age())
+            return Answer(list(result.findings), result.age(), took=result.took)
         if key in self._inflight and result.age() < conf.get().stale_limit:
-            return Answer(list(result.findings), result.age(), stale=True)
+            return Answer(list(result.findings), result.age(), stale=True, took=result.took)
         return None
 
     def peek(self, key: str, *, ttl: float) -> Answer | None:
@@ -100,7 +102,7 @@ class ProbeCache:
         result = self._results.get(key)
         if result is None or result.age() >= conf.get().stale_limit:
             return Answer(timed_out(), 0.0 if result is None else result.age(), stale=True)
-        return Answer(list(result.findings), result.age(), stale=True)
+        return Answer(list(result.findings), result.age(), stale=True, took=result.took)
 
     def get(
         self,
@@ -114,7 +116,7 @@ class ProbeCache:
         """Findings for ``key`` no older than ``ttl``, within ``deadline`` seconds."""
         shared = FleetCache.get(key, ttl)
         if shared is not None:
-            return Answer(list(shared.findings), shared.age())
+            return Answer(list(shared.findings), shared.age(), took=shared.took)
         with self._lock:
             known = self._known(key, ttl)
             if known is not None:
@@ -123,9 +125,13 @@ class ProbeCache:
             if future is None:
                 future = self._start(key, compute, ttl)
         try:
-            return Answer(future.result(timeout=max(0.0, deadline)), 0.0)
+            findings = future.result(timeout=max(0.0, deadline))
         except FutureTimeout:
             return self.out_of_time(key, timed_out)
+        with self._lock:
+            result = self._results.get(key)
+        took = result.took if result is not None and result.age() < ttl else 0.0
+        return Answer(findings, 0.0, took=took)
 
     @property
     def _pool(self) -> ThreadPoolExecutor:
@@ -137,6 +143,7 @@ class ProbeCache:
 
     def _start(self, key: str, compute: Compute, ttl: float) -> Future[list[Finding]]:
         self.evaluations += 1
+        started = time.monotonic()
         future = self._pool.submit(FleetCache.evaluate, key, ttl, lambda: _evaluate(compute))
         self._inflight[key] = future
 
@@ -144,7 +151,9 @@ class ProbeCache:
             with self._lock:
                 self._inflight.pop(key, None)
                 if f.exception() is None:
-                    self._results[key] = Result(tuple(f.result()), time.time())
+                    self._results[key] = Result(
+                        tuple(f.result()), time.time(), took=time.monotonic() - started
+                    )
 
         future.add_done_callback(done)
         return future
@@ -255,12 +264,13 @@ class FleetCache:
                     return list(waited.findings)
         except _Unavailable:
             return compute()
+        started = time.monotonic()
         findings = compute()
         with contextlib.suppress(_Unavailable):
             cls._call(
                 "set",
                 result_key,
-                Result(tuple(findings), time.time()),
+                Result(tuple(findings), time.time(), took=time.monotonic() - started),
                 timeout=max(1, int(ttl * 2)),
             )
         return findings

@@ -15,6 +15,7 @@ import time
 import typing
 from typing import Any
 
+import django
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
@@ -23,7 +24,8 @@ from health_check.checks import Database
 from health_check.exceptions import ServiceWarning
 from health_check.views import HealthCheckView, MediaType
 
-from health_deep import conf, details, runner
+import health_deep
+from health_deep import conf, details, metrics, runner
 from health_deep.checks import Connection, Migrations, SchemaDrift, SmokeQueries
 from health_deep.findings import Finding, Severity
 
@@ -131,7 +133,7 @@ class HealthView(HealthCheckView):
                 response.status_code = status_code
                 return response
             case "openmetrics":
-                return self.render_to_response_openmetrics()
+                return self.render_openmetrics()
         return self.render_to_response(self.get_context_data(**kwargs), status=status_code)
 
     async def _show_details(self, request: HttpRequest, *, started: float) -> bool:
@@ -166,6 +168,30 @@ class HealthView(HealthCheckView):
             pass  # a malformed Accept header must not fail a probe
         # Nothing acceptable: a probe still needs its status code, so answer in plain text.
         return "text"
+
+    def render_openmetrics(self) -> HttpResponse:
+        """health_deep's own metrics (see :mod:`health_deep.metrics`); always 200, as
+        Prometheus ingests nothing else: ``health_deep_up`` carries the verdict."""
+        states = []
+        for result in self.results:
+            counts: dict[tuple[str, str], int] = {}
+            for finding in self._findings(result):
+                key = (finding.id, finding.severity.label)
+                counts[key] = counts.get(key, 0) + 1
+            states.append(
+                metrics.CheckState(
+                    name=repr(result.check),
+                    status=result_status(result),
+                    findings=counts,
+                    age=float(getattr(result.check, "age", 0.0)),
+                    stale=bool(getattr(result.check, "stale", False)),
+                    evaluation_seconds=float(getattr(result.check, "took", 0.0)),
+                    serve_seconds=result.time_taken,
+                )
+            )
+        versions = {"health_deep": health_deep.__version__, "django": django.get_version()}
+        body = metrics.render(states, up=self.status != "fail", versions=versions)
+        return HttpResponse(body, content_type=metrics.CONTENT_TYPE, status=200)
 
     def _findings(self, result: HealthCheckResult) -> list[Finding]:
         return list(getattr(result.check, "findings", []))
