@@ -11,6 +11,7 @@ import asyncio
 import datetime
 import json
 import logging
+import re
 import time
 import typing
 from typing import Any
@@ -26,7 +27,7 @@ from health_check.views import HealthCheckView, MediaType
 
 import health_deep
 from health_deep import conf, details, metrics, runner
-from health_deep.checks import Connection, Migrations, SchemaDrift, SmokeQueries
+from health_deep.checks import Connection, Migrations, SchemaDrift, ServedCheck, SmokeQueries
 from health_deep.findings import Finding, Severity
 
 logger = logging.getLogger("health_deep")
@@ -237,36 +238,56 @@ class HealthView(HealthCheckView):
         return HttpResponse(json.dumps(body), status=status, content_type="application/health+json")
 
     def _health_entry(self, result: HealthCheckResult) -> dict[str, Any]:
+        """One check as the draft's section 4 describes a check object."""
         findings = self._findings(result)
         observed = datetime.datetime.now(datetime.UTC) - datetime.timedelta(
             seconds=getattr(result.check, "age", 0.0)
         )
+        ours = isinstance(result.check, ServedCheck)
         entry: dict[str, Any] = {
-            "componentId": getattr(result.check, "alias", "endpoints"),
-            "componentType": "component" if isinstance(result.check, SmokeQueries) else "datastore",
+            "componentId": getattr(result.check, "alias", None) or "endpoints"
+            if ours
+            else repr(result.check),
+            "componentType": "datastore"
+            if isinstance(result.check, Connection | Migrations | SchemaDrift | Database)
+            else "component",
             "status": result_status(result),
             "time": observed.isoformat(timespec="seconds"),
         }
         if isinstance(result.check, Database):
             entry |= {"observedValue": round(result.time_taken * 1000, 3), "observedUnit": "ms"}
-        else:
+        elif ours:
             entry |= {
                 "observedValue": sum(f.critical for f in findings),
                 "observedUnit": "critical findings",
             }
-        if result.error is not None:
-            entry["output"] = str(result.error)
+        if entry["status"] == "pass":
+            return entry  # 4.8: output SHOULD be omitted for the "pass" state
+        entry["output"] = str(result.error)
         if self.show_details:
-            affected = sorted({e for f in findings if f.critical for e in f.endpoints})
+            affected = sorted(
+                {uri_template(e) for f in findings if f.critical for e in f.endpoints}
+            )
             if affected:
-                entry["affectedEndpoints"] = affected
-            if findings:
-                entry["output"] = "; ".join(
-                    f"{f.id} {f.object}: {f.message}"
-                    for f in findings
-                    if f.severity > Severity.INFO
-                ) or entry.get("output")
+                entry["affectedEndpoints"] = affected  # 4.6: URI templates (RFC 6570)
+            detailed = "; ".join(
+                f"{f.id} {f.object}: {f.message}" for f in findings if f.severity > Severity.INFO
+            )
+            entry["output"] = detailed or entry["output"]
         return entry
+
+
+_PATH_PARAMETER = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
+_REGEX_GROUP = re.compile(r"\(\?P<([^>]+)>[^)]*\)")
+
+
+def uri_template(label: str) -> str:
+    """An endpoint label (``/api/items/<int:pk>/ (api:item)``) as an RFC 6570 URI template
+    (``/api/items/{pk}/``): what the draft's ``affectedEndpoints`` hold."""
+    route = label.split(" (", 1)[0]
+    route = _REGEX_GROUP.sub(r"{\1}", route)  # before <...>, which a group name also has
+    route = _PATH_PARAMETER.sub(r"{\1}", route)
+    return route.replace("^", "").replace("$", "").replace("\\", "")
 
 
 def _component(check: HealthCheck) -> str:
