@@ -19,6 +19,7 @@ from typing import Any
 import django
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 from health_check.base import HealthCheck, HealthCheckResult
 from health_check.checks import Database
@@ -135,7 +136,7 @@ class HealthView(HealthCheckView):
                 return response
             case "openmetrics":
                 return self.render_openmetrics()
-        return self.render_to_response(self.get_context_data(**kwargs), status=status_code)
+        return self.render_page(status_code)
 
     async def _show_details(self, request: HttpRequest, *, started: float) -> bool:
         decided = details.allowed_without_user(request)
@@ -169,6 +170,42 @@ class HealthView(HealthCheckView):
             pass  # a malformed Accept header must not fail a probe
         # Nothing acceptable: a probe still needs its status code, so answer in plain text.
         return "text"
+
+    def render_page(self, status: int) -> HttpResponse:
+        """health_deep's own HTML page: the verdict, each check, and the findings (objects
+        and hints only for authorised viewers; ids for everyone)."""
+        checks = []
+        for result in self.results:
+            shown = [f for f in self._findings(result) if f.severity > Severity.INFO]
+            checks.append(
+                {
+                    "name": repr(result.check),
+                    "status": result_status(result),
+                    "output": "" if result.error is None else str(result.error),
+                    "stale": bool(getattr(result.check, "stale", False)),
+                    "age": round(float(getattr(result.check, "age", 0.0)), 1),
+                    "findings": [
+                        {
+                            "id": f.id,
+                            "severity": f.severity.label,
+                            "object": f.object,
+                            "message": f.message,
+                            "hint": f.hint,
+                        }
+                        for f in shown
+                    ],
+                }
+            )
+        headline, explanation = _HEADLINES[self.status]
+        context = {
+            "status": self.status,
+            "headline": headline,
+            "explanation": explanation,
+            "checks": checks,
+            "show_details": self.show_details,
+        }
+        page = render_to_string("health_deep/health.html", context)
+        return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
 
     def render_openmetrics(self) -> HttpResponse:
         """health_deep's own metrics (see :mod:`health_deep.metrics`); always 200, as
@@ -276,6 +313,15 @@ class HealthView(HealthCheckView):
             entry["output"] = detailed or entry["output"]
         return entry
 
+
+_HEADLINES = {
+    "pass": ("Healthy", "Every check passed: the code and the database agree."),
+    "warn": (
+        "Healthy, with warnings",
+        "The site serves traffic (200); some findings deserve a look.",
+    ),
+    "fail": ("Unhealthy", "At least one critical finding: this instance answers 503."),
+}
 
 _PATH_PARAMETER = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
 _REGEX_GROUP = re.compile(r"\(\?P<([^>]+)>[^)]*\)")
