@@ -1,7 +1,11 @@
 """Replay the outage that health_deep exists for, end to end, on a throwaway copy of this site.
 
     python example_project/incident.py                      # SQLite
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/incident python example_project/incident.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432 python example_project/incident.py
+    DATABASE_URL=mysql://root@127.0.0.1:3306 python example_project/incident.py
+
+On a database server, the replay makes a database of its own (``health_deep_incident_...``)
+and drops it afterwards: a path in the URL is ignored, and nothing needs creating first.
 
 1. Deploy: migrate, add one real row, serve. /health/ says 200, the API works.
 2. Someone runs Black over an applied migration: /health/ still says 200 (no false alarm).
@@ -22,7 +26,9 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,11 +145,51 @@ def probe(base: str) -> None:
     print("    " + body.strip().replace("\n", "\n    "))
 
 
+@contextlib.contextmanager
+def throwaway_database(url: str) -> Iterator[str]:
+    """The URL of a database made for this replay on the server ``url`` names, dropped after
+    (SQLite URLs are used as they are)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "mysql"):
+        yield url
+        return
+    name = f"health_deep_incident_{uuid.uuid4().hex[:8]}"
+    server = dict(host=parts.hostname or "127.0.0.1", user=parts.username or "")
+    if parts.scheme == "mysql":
+        import MySQLdb
+
+        admin = MySQLdb.connect(port=parts.port or 3306, passwd=parts.password or "", **server)
+        admin.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        drop = f"DROP DATABASE IF EXISTS `{name}`"
+    else:
+        import psycopg
+
+        admin = psycopg.connect(
+            port=parts.port or 5432,
+            password=parts.password or None,
+            dbname="postgres",
+            autocommit=True,
+            **server,
+        )
+        admin.execute(f'CREATE DATABASE "{name}"')
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    try:
+        yield urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        admin.cursor().execute(drop)
+        admin.close()
+
+
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="health_deep_incident_") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="health_deep_incident_") as tmp,
+        throwaway_database(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / 'incident.sqlite3'}"
+        ) as database_url,
+    ):
         site = Path(tmp) / "site"
         shutil.copytree(HERE, site, ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"))
-        os.environ.setdefault("DATABASE_URL", f"sqlite:///{site / 'incident.sqlite3'}")
+        os.environ["DATABASE_URL"] = database_url
         print(f"A copy of the example site in {site}, database {os.environ['DATABASE_URL']}")
 
         git = shutil.which("git") is not None
