@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.server import TOKEN, Server, get
+from tests.faults.server import TOKEN, Server, get, manage
 
 pytestmark = pytest.mark.faults
 
@@ -80,17 +80,6 @@ def env_for(release: Path, database: str, prefix: str) -> dict[str, str]:
         "FAULT_REDIS_PREFIX": prefix,
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "django", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 def poll(server: Server) -> tuple[int, set[str]]:
