@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from health_deep.views import HealthView
+from health_deep.views import HealthView, live
 
 app_name = "health_deep"
 
@@ -12,5 +12,5 @@ app_name = "health_deep"
 urlpatterns = [
     path("", login_not_required(HealthView.as_view(profile="deep")), name="deep"),
     path("ready/", login_not_required(HealthView.as_view(profile="ready")), name="ready"),
-    path("live/", login_not_required(HealthView.as_view(profile="live")), name="live"),
+    path("live/", login_not_required(live), name="live"),
 ]

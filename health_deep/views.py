@@ -20,7 +20,9 @@ import django
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.module_loading import import_string
+from django.views.decorators.http import require_safe
 from health_check.base import HealthCheck, HealthCheckResult
 from health_check.checks import Database
 from health_check.exceptions import ServiceWarning
@@ -50,6 +52,59 @@ _ACCEPT = {
     "application/openmetrics-text": "openmetrics",
     "application/health+json": "health+json",
 }
+
+
+def negotiate(request: HttpRequest) -> str:
+    """The answer's format, by ``?format=`` or ``Accept``; plain text when nothing fits."""
+    forced = (request.GET.get("format") or "").replace(" ", "+")  # an unescaped + is a space
+    if forced in ("json", "text", "atom", "rss", "openmetrics", "html", "health+json"):
+        return forced
+    try:
+        for media in MediaType.parse_header(request.headers.get("accept") or "*/*"):
+            if media.mime_type in _ACCEPT and media.weight > 0:
+                return _ACCEPT[media.mime_type]
+    except ValueError:
+        pass  # a malformed Accept header must not fail a probe
+    # Nothing acceptable: a probe still needs its status code, so answer in plain text.
+    return "text"
+
+
+@require_safe
+def live(request: HttpRequest) -> HttpResponse:
+    """``/health/live/``: the process answers. A plain synchronous view: it runs no check,
+    touches no database and loads no user, so it costs about what a trivial view costs."""
+    started = time.perf_counter()
+    match negotiate(request):
+        case "json" | "atom" | "rss":
+            response: HttpResponse = JsonResponse({"status": "pass", "checks": {}})
+        case "health+json":
+            response = HttpResponse(
+                '{"status": "pass", "checks": {}}', content_type="application/health+json"
+            )
+        case "openmetrics":
+            versions = {"health_deep": health_deep.__version__, "django": django.get_version()}
+            response = HttpResponse(
+                metrics.render([], up=True, versions=versions), content_type=metrics.CONTENT_TYPE
+            )
+        case "html":
+            headline, explanation = _HEADLINES["pass"]
+            page = render_to_string(
+                "health_deep/health.html",
+                {
+                    "status": "pass",
+                    "headline": headline,
+                    "explanation": explanation,
+                    "checks": [],
+                    "show_details": False,
+                },
+            )
+            response = HttpResponse(page, content_type="text/html; charset=utf-8")
+        case _:
+            response = HttpResponse("status: pass\n", content_type="text/plain; charset=utf-8")
+    add_never_cache_headers(response)
+    patch_vary_headers(response, ("Accept",))
+    response["Server-Timing"] = f"health;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
 
 
 def default_checks(profile: str) -> list[HealthCheck]:
@@ -159,17 +214,7 @@ class HealthView(HealthCheckView):
             return False
 
     def _format(self, request: HttpRequest) -> str:
-        forced = (request.GET.get("format") or "").replace(" ", "+")  # an unescaped + is a space
-        if forced in ("json", "text", "atom", "rss", "openmetrics", "html", "health+json"):
-            return forced
-        try:
-            for media in MediaType.parse_header(request.headers.get("accept") or "*/*"):
-                if media.mime_type in _ACCEPT and media.weight > 0:
-                    return _ACCEPT[media.mime_type]
-        except ValueError:
-            pass  # a malformed Accept header must not fail a probe
-        # Nothing acceptable: a probe still needs its status code, so answer in plain text.
-        return "text"
+        return negotiate(request)
 
     def render_page(self, status: int) -> HttpResponse:
         """health_deep's own HTML page: the verdict, each check, and the findings (objects
