@@ -1,8 +1,9 @@
 """health_deep: a Django health endpoint that tells the truth about the database schema.
 
-The check classes are importable from here for sites that build their own view::
+The check classes are importable from here for sites that build their own view, best with
+health_deep's view class, which keeps the status codes (503 on critical findings only)::
 
-    HealthCheckView.as_view(checks=["health_deep.Migrations", ...])
+    health_deep.views.HealthView.as_view(checks=["health_deep.Migrations", ...])
 """
 
 from __future__ import annotations
