@@ -14,10 +14,8 @@ from health_deep.backends.base import Failure
 def limit(cursor: Any, timeout: float) -> list[str]:
     # PRAGMAs are per connection, not per transaction: put the old values back after (the
     # query_only one too: an alias the site configured read-only stays read-only).
-    cursor.execute("PRAGMA busy_timeout")
-    previous = cursor.fetchone()[0]
-    cursor.execute("PRAGMA query_only")
-    was_query_only = int(cursor.fetchone()[0])
+    cursor.execute("SELECT * FROM pragma_busy_timeout, pragma_query_only")  # both in one read
+    previous, was_query_only = cursor.fetchone()
     cursor.execute(f"PRAGMA busy_timeout = {max(1, int(timeout * 1000))}")
     cursor.execute("PRAGMA query_only = ON")
     return [
