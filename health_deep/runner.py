@@ -179,13 +179,21 @@ def _ledger_unreadable(alias: str, exc: BaseException) -> Finding:
     )
 
 
-def _broken_code(alias: str, exc: BaseException) -> Finding:
+def _broken_code(
+    alias: str,
+    exc: BaseException,
+    *,
+    what: str = "migration graph",
+    message: str = "The migration files could not be loaded.",
+    hint: str = "Run `manage.py showmigrations` to see the error.",
+) -> Finding:
+    """``E004`` for code that could not be loaded or worked out (the error stays in details)."""
     return Finding(
         id="health_deep.E004",
         alias=alias,
-        object="migration graph",
-        message="The migration files could not be loaded.",
-        hint="Run `manage.py showmigrations` to see the error.",
+        object=what,
+        message=message,
+        hint=hint,
         details={"error": type(exc).__name__, "detail": str(exc)[:500]},
     )
 
@@ -257,13 +265,12 @@ def schema_findings(alias: str) -> list[Finding]:
     except Exception as exc:  # a model that cannot describe itself must not become a 500
         logger.exception("health_deep could not compute the expected schema")
         return [
-            Finding(
-                id="health_deep.E004",
-                alias=alias,
-                object="models",
+            _broken_code(
+                alias,
+                exc,
+                what="models",
                 message="The schema the models need could not be worked out.",
                 hint="Run `manage.py check` to see the error; it is logged too.",
-                details={"error": type(exc).__name__, "detail": str(exc)[:500]},
             )
         ]
     try:

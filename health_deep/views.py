@@ -69,6 +69,22 @@ def negotiate(request: HttpRequest) -> str:
     return "text"
 
 
+def page(
+    verdict: str, checks: list[dict[str, Any]], *, show_details: bool, status: int
+) -> HttpResponse:
+    """health_deep's HTML page for a verdict (pass, warn, fail) and its checks."""
+    headline, explanation = _HEADLINES[verdict]
+    context = {
+        "status": verdict,
+        "headline": headline,
+        "explanation": explanation,
+        "checks": checks,
+        "show_details": show_details,
+    }
+    html = render_to_string("health_deep/health.html", context)
+    return HttpResponse(html, status=status, content_type="text/html; charset=utf-8")
+
+
 @require_safe
 def live(request: HttpRequest) -> HttpResponse:
     """``/health/live/``: the process answers. A plain synchronous view: it runs no check,
@@ -87,18 +103,7 @@ def live(request: HttpRequest) -> HttpResponse:
                 metrics.render([], up=True, versions=versions), content_type=metrics.CONTENT_TYPE
             )
         case "html":
-            headline, explanation = _HEADLINES["pass"]
-            page = render_to_string(
-                "health_deep/health.html",
-                {
-                    "status": "pass",
-                    "headline": headline,
-                    "explanation": explanation,
-                    "checks": [],
-                    "show_details": False,
-                },
-            )
-            response = HttpResponse(page, content_type="text/html; charset=utf-8")
+            response = page("pass", [], show_details=False, status=200)
         case _:
             response = HttpResponse("status: pass\n", content_type="text/plain; charset=utf-8")
     add_never_cache_headers(response)
@@ -241,16 +246,7 @@ class HealthView(HealthCheckView):
                     ],
                 }
             )
-        headline, explanation = _HEADLINES[self.status]
-        context = {
-            "status": self.status,
-            "headline": headline,
-            "explanation": explanation,
-            "checks": checks,
-            "show_details": self.show_details,
-        }
-        page = render_to_string("health_deep/health.html", context)
-        return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+        return page(self.status, checks, show_details=self.show_details, status=status)
 
     def render_openmetrics(self) -> HttpResponse:
         """health_deep's own metrics (see :mod:`health_deep.metrics`); always 200, as
