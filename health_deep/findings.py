@@ -3,7 +3,7 @@
 A finding is rendered late: the same object feeds the HTTP view, the management command and
 Django's system checks. Ids are stable: never renumber or reuse one. The letter says the
 severity (E critical, W warning, I info); the hundreds say the area (0xx configuration and
-connectivity, 1xx migrations, 2xx schema, 3xx smoke queries).
+connectivity, 1xx migrations, 2xx schema, 3xx smoke queries, 4xx the deploy plan).
 """
 
 from __future__ import annotations
@@ -96,6 +96,17 @@ REGISTRY: dict[str, Kind] = _registry(
     ("I305", "smoke query coverage"),
     ("I306", "smoke queries left for a later probe by the deadline"),
     ("E307", "a smoke query registration is invalid"),
+    # 4xx: the deploy plan (pending migrations against the release still running)
+    ("E401", "pending migration drops or renames a table the running release reads"),
+    ("E402", "pending migration drops or renames a column the running release reads"),
+    ("E403", "pending migration changes a column to a type the running release cannot use"),
+    ("E404", "pending migration makes a column NOT NULL that the running release leaves NULL"),
+    ("E405", "NOT NULL column without a database default that the running release leaves out"),
+    ("W406", "pending migration adds a constraint the running release does not know"),
+    ("W407", "pending migration runs SQL or a custom operation: not known statically"),
+    ("I408", "pending migration runs Python code (a data migration)"),
+    ("E409", "existing rows make a pending migration fail"),
+    ("W410", "data preflight could not tell whether existing rows fit"),
 )
 
 

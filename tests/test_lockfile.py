@@ -212,3 +212,69 @@ def test_the_example_projects_committed_lockfile_is_current(site: Site) -> None:
     result = lock(site, "--check")
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# The deploy plan before merge: the same judgement as `health_deep plan`, with no database.
+
+DROP = """from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("integrations", "0003_tidy")]
+
+    operations = [migrations.RemoveField("integration", "settings")]
+"""
+NULLABLE = DROP.replace(
+    'migrations.RemoveField("integration", "settings")',
+    'migrations.AddField("integration", "note", models.TextField(null=True))',
+).replace("from django.db import migrations", "from django.db import migrations, models")
+NEW = Path("integrations/migrations/0004_next.py")
+
+
+def test_check_judges_a_new_migration_against_the_locked_release(repo: Site) -> None:
+    (repo.path / NEW).write_text(DROP)
+
+    result = lock(repo, "--check", "--update")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "health_deep.E402" in result.stdout
+    assert "integrations_integration.settings" in result.stdout
+    assert "integrations.0004_next operation 1" in result.stdout
+
+
+def test_check_with_base_judges_what_the_branch_adds_to_the_target_branch(repo: Site) -> None:
+    (repo.path / NEW).write_text(DROP)
+    assert lock(repo, "--check", "--update").returncode == 1  # locked, but unsafe
+    commit_all(repo.path, "branch: drop the column")
+
+    plain = lock(repo, "--check")
+    based = lock(repo, "--check", "--base", "HEAD~1")
+
+    assert plain.returncode == 0, plain.stdout  # every migration is in the lockfile now
+    assert based.returncode == 1, based.stdout + based.stderr
+    assert "health_deep.E402" in based.stdout
+
+
+def test_check_passes_a_backward_compatible_new_migration(repo: Site) -> None:
+    (repo.path / NEW).write_text(NULLABLE)
+
+    result = lock(repo, "--check", "--update")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "are safe for the release the lockfile describes" in result.stdout
+
+
+def test_no_plan_skips_the_deploy_judgement(repo: Site) -> None:
+    (repo.path / NEW).write_text(DROP)
+
+    result = lock(repo, "--check", "--update", "--no-plan")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "E402" not in result.stdout
+
+
+def test_base_that_git_does_not_know_exits_2(repo: Site) -> None:
+    result = lock(repo, "--check", "--base", "no-such-branch")
+
+    assert result.returncode == 2
+    assert "no-such-branch" in result.stderr

@@ -151,6 +151,19 @@ def explain(key: Key, code: Migrations, *, lockfile: Path) -> list[str]:
     return lines or ["fingerprint changed"]
 
 
+def at_revision(lockfile: Path, revision: str) -> str:
+    """The lockfile's text at a git revision (the target branch of a pull request)."""
+    folder = lockfile.resolve().parent
+    top = (_git(folder, "rev-parse", "--show-toplevel") or "").strip()
+    if not top:
+        raise LockfileError(f"{lockfile} is not in a git repository: --base needs one")
+    relative = lockfile.resolve().relative_to(Path(top).resolve()).as_posix()
+    text = _git(Path(top), "show", f"{revision}:{relative}")
+    if text is None:
+        raise LockfileError(f"git has no {relative} at {revision!r}")
+    return text
+
+
 def _git(cwd: Path, *args: str) -> str | None:
     try:
         result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)

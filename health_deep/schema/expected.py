@@ -19,12 +19,18 @@ from health_deep import routing
 from health_deep.schema.model import ExpectedColumn, ExpectedConstraint, ExpectedTable
 
 
-def expected_tables(alias: str, *, ignore_apps: Iterable[str] = ()) -> list[ExpectedTable]:
-    """Every table the models routed to ``alias`` need, in a stable order."""
+def expected_tables(
+    alias: str, *, ignore_apps: Iterable[str] = (), registry: Any = None
+) -> list[ExpectedTable]:
+    """Every table the models routed to ``alias`` need, in a stable order.
+
+    ``registry`` is the app registry to read (default: the code's); the deploy plan passes
+    the historical models of a migration state.
+    """
     connection = connections[alias]
     ignored = set(ignore_apps)
     tables: dict[str, ExpectedTable] = {}
-    for model in apps.get_models(include_auto_created=True):
+    for model in (registry or apps).get_models(include_auto_created=True):
         opts = model._meta
         if opts.app_label in ignored or not _lives_on(model, alias, connection):
             continue

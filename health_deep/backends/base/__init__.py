@@ -44,6 +44,9 @@ class Features:
     # Django asks the server (its version) to state column types (MySQL): the expected
     # schema cannot be worked out offline, in the warm-up thread.
     types_need_server: bool = False
+    # A value longer than varchar(N) is refused or cut (SQLite keeps it whole: a shorter
+    # max_length cannot fail there).
+    enforces_lengths: bool = True
 
 
 class BaseBackend:

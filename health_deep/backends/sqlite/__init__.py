@@ -15,7 +15,9 @@ from health_deep.schema.model import Catalog, ExpectedTable
 
 class Backend(BaseBackend):
     vendor = "sqlite"
-    features = Features(implicit_rowid=True, tells_checks_from_uniques=False)
+    features = Features(
+        implicit_rowid=True, tells_checks_from_uniques=False, enforces_lengths=False
+    )
 
     def judge(self, expected: str, actual: str) -> Verdict:
         return types.judge(expected, actual)

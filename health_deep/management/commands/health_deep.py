@@ -3,11 +3,12 @@
     health_deep [check]   run the checks
     health_deep accept    record an intended edit of an applied migration
     health_deep lock      write or check the migration lockfile (no database needed)
+    health_deep plan      before ``migrate``: do the pending migrations break the running release?
     health_deep probe URL ask a running server's endpoint (a container HEALTHCHECK)
 
 Exit codes: 0 healthy (warnings allowed unless ``--strict``), 1 critical findings
-(or warnings with ``--strict``, or a lockfile check that failed), 2 the command could not
-run (bad arguments or settings).
+(or warnings with ``--strict``, a lockfile check that failed, a pending migration that breaks
+the running release), 2 the command could not run (bad arguments, settings, no database).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
-from health_deep import conf, probe_client, runner
+from health_deep import conf, probe_client, rollout, runner
+from health_deep.dbguard import failure_finding
 from health_deep.findings import Finding, Severity, status_of
 from health_deep.history import ledger, lockfile
 
@@ -36,7 +39,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []  # a broken site must still be diagnosable
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        actions = parser.add_subparsers(dest="action", metavar="{check,accept,lock,probe}")
+        actions = parser.add_subparsers(dest="action", metavar="{check,accept,lock,plan,probe}")
         check = actions.add_parser("check", help="run the checks (the default)")
         self._check_arguments(check)
         self._check_arguments(parser)
@@ -64,6 +67,33 @@ class Command(BaseCommand):
             "--all-apps",
             action="store_true",
             help="lock installed packages' migrations too, not only the project's",
+        )
+        lock.add_argument(
+            "--base",
+            metavar="REV",
+            help="with --check: judge the migrations not in the lockfile of git revision REV "
+            "(the target branch) against the release it describes (default: the migrations "
+            "not in the lockfile on disk)",
+        )
+        lock.add_argument(
+            "--no-plan",
+            action="store_true",
+            help="with --check: do not judge new migrations against the running release",
+        )
+        plan = actions.add_parser(
+            "plan",
+            help="before migrate: exit 1 when a pending migration breaks the release still "
+            "running, or existing rows make it fail",
+        )
+        plan.add_argument("--database", default="default")
+        plan.add_argument("--format", choices=("text", "json"), default="text")
+        plan.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+        plan.add_argument(
+            "--budget",
+            type=float,
+            default=10.0,
+            help="seconds, in all, for counting the rows pending migrations would fail on "
+            "(default 10)",
         )
 
         probe = actions.add_parser(
@@ -114,6 +144,8 @@ class Command(BaseCommand):
             return
         if options.get("action") == "lock":
             raise SystemExit(run_lock(self, options))
+        if options.get("action") == "plan":
+            raise SystemExit(self._plan(options))
         options["checks"] = options.get("checks") or CHECKS
         try:
             findings = _run_checks(options)
@@ -130,31 +162,48 @@ class Command(BaseCommand):
                 )
             )
         else:
-            self._print(findings)
+            write_findings(self, findings)
         worst = max((f.severity for f in findings), default=None)
         threshold = Severity.WARNING if options["strict"] else Severity.CRITICAL
         if worst is not None and worst >= threshold:
             raise SystemExit(EXIT_CRITICAL)
 
-    def _print(self, findings: list[Finding]) -> None:
-        counts = {s: sum(f.severity is s for f in findings) for s in Severity}
-        self.stdout.write(
-            f"health_deep: {status_of(findings)} ({counts[Severity.CRITICAL]} critical, "
-            f"{counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info)"
-        )
-        style = {
-            Severity.CRITICAL: self.style.ERROR,
-            Severity.WARNING: self.style.WARNING,
-            Severity.INFO: self.style.NOTICE,
-        }
-        for f in sorted(findings, key=lambda f: (-f.severity, f.id, f.alias, f.object)):
-            where = f" [{f.alias}]" if f.alias else ""
+    def _plan(self, options: dict[str, Any]) -> int:
+        alias = options["database"]
+        if alias not in settings.DATABASES:
+            raise CommandError(f"--database {alias}: not in settings.DATABASES", returncode=2)
+        if options["budget"] <= 0:
+            raise CommandError("--budget must be more than 0 seconds", returncode=EXIT_USAGE)
+        try:
+            plan = rollout.against_database(alias, budget=options["budget"])
+        except DatabaseError as exc:
+            finding = failure_finding(alias, "plan", exc)
+            raise CommandError(f"{finding.message} {exc}", returncode=EXIT_USAGE) from exc
+        except Exception as exc:  # a bug or broken code: "could not run", never "safe"
+            logger.exception("health_deep plan failed")
+            raise CommandError(
+                f"The plan could not be made: {type(exc).__name__}: {exc}", returncode=EXIT_USAGE
+            ) from exc
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(plan_json(plan), indent=2))
+        else:
+            self._print_plan(plan)
+        return plan_exit(plan.findings, strict=options["strict"])
+
+    def _print_plan(self, plan: rollout.Plan) -> None:
+        if not plan.pending:
+            self.stdout.write(f"health_deep plan: nothing to migrate on '{plan.alias}'.")
+            return
+        names = ", ".join(f"{app}.{name}" for app, name in plan.pending)
+        self.stdout.write(f"Pending on '{plan.alias}': {names}")
+        if not plan.exact:
             self.stdout.write(
-                style[f.severity](f"{f.severity.label.upper():8} {f.id}{where} {f.object}")
+                "Some database operations could not be followed; judged by the migration "
+                "state instead."
             )
-            self.stdout.write(f"         {f.message}")
-            if f.hint:
-                self.stdout.write(f"         hint: {f.hint}")
+        verdict = "breaks" if plan.critical else "is safe for"
+        self.stdout.write(f"health_deep plan: migrate {verdict} the release running now.")
+        write_findings(self, plan.findings, header=False)
 
     def _accept(self, options: dict[str, Any]) -> None:
         app, sep, name = options["migration"].partition(".")
@@ -177,6 +226,45 @@ class Command(BaseCommand):
                 f"(by {entry.recorded_by} at {entry.recorded_at.isoformat()})."
             )
         )
+
+
+def write_findings(command: BaseCommand, findings: list[Finding], *, header: bool = True) -> None:
+    """Findings as text, worst first (the check, the plan and ``lock --check`` share it)."""
+    counts = {s: sum(f.severity is s for f in findings) for s in Severity}
+    if header:
+        command.stdout.write(
+            f"health_deep: {status_of(findings)} ({counts[Severity.CRITICAL]} critical, "
+            f"{counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info)"
+        )
+    style = {
+        Severity.CRITICAL: command.style.ERROR,
+        Severity.WARNING: command.style.WARNING,
+        Severity.INFO: command.style.NOTICE,
+    }
+    for f in sorted(findings, key=lambda f: (-f.severity, f.id, f.alias, f.object)):
+        where = f" [{f.alias}]" if f.alias else ""
+        command.stdout.write(
+            style[f.severity](f"{f.severity.label.upper():8} {f.id}{where} {f.object}")
+        )
+        command.stdout.write(f"         {f.message}")
+        if f.hint:
+            command.stdout.write(f"         hint: {f.hint}")
+
+
+def plan_json(plan: rollout.Plan) -> dict[str, Any]:
+    return {
+        "status": status_of(plan.findings),
+        "alias": plan.alias,
+        "pending": [f"{app}.{name}" for app, name in plan.pending],
+        "exact": plan.exact,
+        "findings": [f.as_dict() for f in plan.findings],
+    }
+
+
+def plan_exit(findings: list[Finding], *, strict: bool) -> int:
+    worst = max((f.severity for f in findings), default=None)
+    threshold = Severity.WARNING if strict else Severity.CRITICAL
+    return EXIT_CRITICAL if worst is not None and worst >= threshold else EXIT_OK
 
 
 def _run_checks(options: dict[str, Any]) -> list[Finding]:
@@ -216,7 +304,33 @@ def run_lock(command: BaseCommand, options: dict[str, Any]) -> int:
     failed = report.failed(allow_new=options["update"])
     if not failed:
         command.stdout.write(f"{path}: {len(code.fingerprints)} migrations match.")
+    try:
+        new = _new_since(options.get("base"), path, code, report)
+    except lockfile.LockfileError as exc:
+        command.stderr.write(str(exc))
+        return EXIT_USAGE
+    if new and not options.get("no_plan"):
+        plan = rollout.against_lockfile(new)
+        names = ", ".join(f"{app}.{name}" for app, name in sorted(new))
+        verdict = "break" if plan.critical else "are safe for"
+        command.stdout.write(
+            f"Deploy plan: the new migrations ({names}) {verdict} the release the lockfile "
+            "describes, while it still serves."
+        )
+        write_findings(command, plan.findings, header=False)
+        failed = failed or plan.critical
     return EXIT_CRITICAL if failed else EXIT_OK
+
+
+def _new_since(
+    base: str | None, path: Path, code: lockfile.Migrations, report: lockfile.Report
+) -> set[tuple[str, str]]:
+    """The migrations the release under review adds: not in the lockfile of ``base`` (a git
+    revision), or else not in the lockfile on disk."""
+    if not base:
+        return set(report.new)
+    text = lockfile.at_revision(path, base)
+    return set(code.fingerprints) - set(lockfile.parse(text))
 
 
 def _print_lock_report(
