@@ -76,13 +76,14 @@ def _judged(alias: str, releases: Releases) -> Plan:
     def tables(state: object) -> list[ExpectedTable]:
         return expected.expected_tables(alias, ignore_apps=ignore, registry=state.apps)  # type: ignore[attr-defined]
 
+    old = tables(releases.old)
+    try:
+        before, after = tables(releases.before), tables(releases.after)
+    except Exception:  # a relation the database state cannot resolve: judge by the states
+        releases = releases.by_state()
+        before, after = tables(releases.before), tables(releases.after)
     findings = judge.judge(
-        alias=alias,
-        vendor=vendor,
-        old=tables(releases.old),
-        before=tables(releases.before),
-        after=tables(releases.after),
-        blame=releases.blame,
+        alias=alias, vendor=vendor, old=old, before=before, after=after, blame=releases.blame
     )
     findings += judge.unknowable(alias=alias, steps=releases.steps)
     return Plan(alias, releases.pending, findings, releases.exact)

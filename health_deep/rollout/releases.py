@@ -81,6 +81,18 @@ class Releases:
     pending: list[Key]
     steps: list[Step]
     exact: bool  # False: the database states fell back to the migration states
+    migrations: list[Any] = dataclasses.field(default_factory=list)  # the pending ones
+
+    def by_state(self) -> Releases:
+        """The same deploy judged by the migration states alone: for database operations
+        that leave the database state inconsistent (a model moved between apps with
+        ``SeparateDatabaseAndState``, say)."""
+        return dataclasses.replace(
+            self,
+            before=self.old.clone(),
+            after=_forwards_state(self.old, self.migrations),
+            exact=False,
+        )
 
     def blame(self, model: str, field: str | None) -> Step | None:
         """The pending operation that most plausibly changed ``model`` ("app.Model") or one
@@ -137,18 +149,21 @@ def build(loader: Any, applied: Iterable[Key]) -> Releases:
         for index, operation in enumerate(m.operations, start=1)
         for inner in database_operations(operation)
     ]
+    todo = [m for m in migrations if (m.app_label, m.name) not in done]
+    releases = Releases(old, old, old, pending, steps, exact=True, migrations=todo)
     try:
         before, after = _database_states(migrations, done, real_apps)
-        exact = True
     except Exception:  # database operations that leave the state inconsistent
-        before = old.clone()
-        after = old.clone()
-        for migration in migrations:
-            if (migration.app_label, migration.name) not in done:
-                for operation in migration.operations:
-                    operation.state_forwards(migration.app_label, after)
-        exact = False
-    return Releases(old=old, before=before, after=after, pending=pending, steps=steps, exact=exact)
+        return releases.by_state()
+    return dataclasses.replace(releases, before=before, after=after)
+
+
+def _forwards_state(state: ProjectState, migrations: list[Any]) -> ProjectState:
+    after = state.clone()
+    for migration in migrations:
+        for operation in migration.operations:
+            operation.state_forwards(migration.app_label, after)
+    return after
 
 
 def _database_states(
