@@ -20,7 +20,7 @@ from health_check.exceptions import HealthCheckException, ServiceUnavailable, Se
 
 from health_deep import conf, memo, runner
 from health_deep.findings import REGISTRY, Finding, Severity, summary
-from health_deep.probe_cache import CACHE
+from health_deep.probe_cache import CACHE, Answer
 
 logger = logging.getLogger("health_deep")
 
@@ -57,18 +57,20 @@ class ServedCheck(HealthCheck):
     def alias_for_timeout(self) -> str:
         return getattr(self, "alias", "")
 
+    def _timed_out(self) -> list[Finding]:
+        return [runner.deadline_finding(self.alias_for_timeout(), self.name, conf.get().deadline)]
+
+    def _settle(self, answer: Answer) -> None:
+        self.findings, self.age, self.stale = answer.findings, answer.age, answer.stale
+        self.took = answer.took
+        raise_for(self.findings)
+
     async def run(self) -> None:
         # A coroutine, so django-health-check awaits it in the event loop: a cached answer
         # costs no thread hop. Waiting for an evaluation happens in a worker thread.
         config = conf.get()
         answer = CACHE.peek(self.key(), ttl=config.cache_ttl)
         if answer is None:
-
-            def timed_out() -> list[Finding]:
-                return [
-                    runner.deadline_finding(self.alias_for_timeout(), self.name, config.deadline)
-                ]
-
             waiting = asyncio.get_running_loop().run_in_executor(
                 None,
                 functools.partial(
@@ -77,7 +79,7 @@ class ServedCheck(HealthCheck):
                     self.evaluate,
                     ttl=config.cache_ttl,
                     deadline=config.deadline,
-                    timed_out=timed_out,
+                    timed_out=self._timed_out,
                 ),
             )
             try:
@@ -85,10 +87,22 @@ class ServedCheck(HealthCheck):
                 # many probes share it): past it, answer with what is known.
                 answer = await asyncio.wait_for(waiting, timeout=config.deadline + 0.05)
             except TimeoutError:
-                answer = CACHE.out_of_time(self.key(), timed_out)
-        self.findings, self.age, self.stale = answer.findings, answer.age, answer.stale
-        self.took = answer.took
-        raise_for(self.findings)
+                answer = CACHE.out_of_time(self.key(), self._timed_out)
+        self._settle(answer)
+
+    def cached_result(self) -> HealthCheckResult | None:
+        """The result from the probe cache alone, with no event loop and no waiting; None
+        when an evaluation is needed (the caller then takes :meth:`get_result`)."""
+        started = timeit.default_timer()
+        answer = CACHE.peek(self.key(), ttl=conf.get().cache_ttl)
+        if answer is None:
+            return None
+        error: HealthCheckException | None = None
+        try:
+            self._settle(answer)
+        except HealthCheckException as exc:
+            error = exc
+        return self._result(error, started)
 
     async def get_result(self, executor: Executor | None = None) -> HealthCheckResult:
         """As django-health-check's, without its log record (and traceback) for every probe
@@ -104,6 +118,9 @@ class ServedCheck(HealthCheck):
         except Exception:  # health_deep's own bug: the one case that deserves a traceback
             logger.exception("health_deep: the %r check failed unexpectedly", self)
             error = HealthCheckException("unknown error")
+        return self._result(error, started)
+
+    def _result(self, error: HealthCheckException | None, started: float) -> HealthCheckResult:
         log_transition(repr(self), self.findings)
         return HealthCheckResult(
             check=self, error=error, time_taken=timeit.default_timer() - started

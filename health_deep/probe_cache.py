@@ -90,9 +90,9 @@ class ProbeCache:
         return None
 
     def peek(self, key: str, *, ttl: float) -> Answer | None:
-        """What :meth:`_known` gives, without waiting or evaluating (safe in an event loop)."""
-        if conf.get().cache_alias:
-            return None
+        """What :meth:`_known` gives, without waiting or evaluating (safe in an event loop).
+        With fleet sharing too: a result fetched from the fleet is kept here with its own
+        age, so a warm probe makes no cache round trip until it is older than the TTL."""
         with self._lock:
             return self._known(key, ttl)
 
@@ -114,8 +114,16 @@ class ProbeCache:
         timed_out: Callable[[], list[Finding]],
     ) -> Answer:
         """Findings for ``key`` no older than ``ttl``, within ``deadline`` seconds."""
+        with self._lock:
+            result = self._results.get(key)
+            if result is not None and result.age() < ttl:
+                return Answer(list(result.findings), result.age(), took=result.took)
         shared = FleetCache.get(key, ttl)
         if shared is not None:
+            with self._lock:
+                mine = self._results.get(key)
+                if mine is None or mine.at < shared.at:
+                    self._results[key] = shared
             return Answer(list(shared.findings), shared.age(), took=shared.took)
         with self._lock:
             known = self._known(key, ttl)

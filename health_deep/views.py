@@ -17,7 +17,7 @@ import typing
 from typing import Any
 
 import django
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
@@ -108,8 +108,73 @@ def live(request: HttpRequest) -> HttpResponse:
             response = HttpResponse("status: pass\n", content_type="text/plain; charset=utf-8")
     add_never_cache_headers(response)
     patch_vary_headers(response, ("Accept",))
-    response["Server-Timing"] = f"health;dur={(time.perf_counter() - started) * 1000:.1f}"
+    response["Server-Timing"] = _server_timing(started)
     return response
+
+
+def _server_timing(started: float) -> str:
+    # How long the answer took inside the server (a probe's latency also counts queueing).
+    return f"health;dur={(time.perf_counter() - started) * 1000:.1f}"
+
+
+def _coroutine_marks() -> dict[str, Any]:
+    """The attributes ``markcoroutinefunction`` sets on a function (they differ between
+    Python versions), read off a function it marks."""
+
+    def probe() -> None: ...
+
+    before = dict(vars(probe))
+    markcoroutinefunction(probe)
+    return {k: v for k, v in vars(probe).items() if k not in before or before[k] is not v}
+
+
+_MARKS = _coroutine_marks()
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class _EveryAlias(frozenset[str]):
+    def __contains__(self, alias: object) -> bool:
+        return True
+
+
+class HybridView:
+    """A view Django awaits under ASGI and calls directly under WSGI.
+
+    Django asks ``iscoroutinefunction(view)`` on every request. A coroutine function is
+    awaited by the ASGI handler, and run through ``async_to_sync`` by the WSGI handler, which
+    builds an event loop and a thread for each request: that cost, not the checks, made a
+    cached probe ten times a trivial view. This callable answers the question by where it is
+    asked: inside a running event loop (the ASGI handler) it is a coroutine function,
+    elsewhere (a WSGI worker thread) a plain one.
+    """
+
+    def __init__(self, awaited: Any, called: Any) -> None:
+        self._awaited, self._called = awaited, called
+        self.__doc__, self.__module__ = awaited.__doc__, awaited.__module__
+        self.__name__ = self.__qualname__ = getattr(awaited, "__name__", "view")
+        for name, value in vars(awaited).items():  # view_class, view_initkwargs, ...
+            if name not in _MARKS:
+                setattr(self, name, value)
+        # A probe opens its own guarded transactions: never one around the request, on any
+        # alias (ATOMIC_REQUESTS would wrap it, and refuses an async view under ASGI).
+        self._non_atomic_requests = _EveryAlias()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _MARKS and _in_event_loop():
+            return _MARKS[name]
+        raise AttributeError(name)
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if _in_event_loop():
+            return self._awaited(request, *args, **kwargs)
+        return self._called(request, *args, **kwargs)
 
 
 def default_checks(profile: str) -> list[HealthCheck]:
@@ -170,17 +235,63 @@ class HealthView(HealthCheckView):
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         started = time.perf_counter()
         response = await self._answer(request, started=started, **kwargs)
-        # How long the answer took inside the server (a probe's latency also counts queueing).
-        response["Server-Timing"] = f"health;dur={(time.perf_counter() - started) * 1000:.1f}"
+        response["Server-Timing"] = _server_timing(started)
         return response
 
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        """The view function: awaited under ASGI, called directly under WSGI, where a probe
+        served from the cache then costs no event loop (see :class:`HybridView`)."""
+        awaited = super().as_view(**initkwargs)
+
+        def called(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method in ("GET", "HEAD"):
+                self = cls(**initkwargs)
+                self.setup(request, *args, **kwargs)
+                started = time.perf_counter()
+                response = self.answer_from_cache(request, started=started)
+                if response is not None:
+                    patch_vary_headers(response, ["Accept"])
+                    add_never_cache_headers(response)
+                    response["Server-Timing"] = _server_timing(started)
+                    return response
+            # An evaluation to wait for, a check of the site's own, a session to load, or
+            # another method: django-health-check's asynchronous path.
+            response = async_to_sync(awaited)(request, *args, **kwargs)
+            return typing.cast(HttpResponse, response)
+
+        return HybridView(awaited, called)
+
+    def answer_from_cache(self, request: HttpRequest, *, started: float) -> HttpResponse | None:
+        """The whole answer when every check is served from the probe cache and who may see
+        details is known without a session; None otherwise. Never blocks."""
+        results = []
+        for check in self.get_checks():
+            result = check.cached_result() if isinstance(check, ServedCheck) else None
+            if result is None:
+                return None
+            results.append(result)
+        self.results = results
+        self.status = overall_status(self.results)
+        decided = details.allowed_without_user(request)
+        if decided is None and any(self._findings(r) for r in self.results):
+            return None  # only the session can tell
+        self.show_details = bool(decided)
+        return self._render(request)
+
     async def _answer(self, request: HttpRequest, *, started: float, **kwargs: Any) -> HttpResponse:
+        cached = self.answer_from_cache(request, started=started)
+        if cached is not None:
+            return cached
         with self.get_executor() as executor:
             self.results = list(
                 await asyncio.gather(*(c.get_result(executor) for c in self.get_checks()))
             )
         self.status = overall_status(self.results)
         self.show_details = await self._show_details(request, started=started)
+        return self._render(request)
+
+    def _render(self, request: HttpRequest) -> HttpResponse:
         status_code = 503 if self.status == "fail" else 200
         match self._format(request):
             case "json":

@@ -153,3 +153,56 @@ def test_instances_of_different_scopes_do_not_share(monkeypatch: pytest.MonkeyPa
         [],
     )
     CACHE.clear()
+
+
+def test_a_warm_probe_makes_no_cache_round_trip_while_its_results_are_fresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Shared results are kept in the process with their own age: within the TTL a probe is
+    # served as with the local cache alone (before, every probe asked Redis once per check).
+    # Redis's own counters are server-wide (other suites share the server): count the calls.
+    from health_deep.probe_cache import FleetCache
+
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": redis_cache("redis://127.0.0.1:6379/9"),
+    }
+    calls: list[str] = []
+    original = FleetCache._call.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type, operation: str, *args: object, **kwargs: object) -> object:
+        calls.append(operation)
+        return original(cls, operation, *args, **kwargs)
+
+    with override_settings(CACHES=caches, HEALTH_DEEP={"CACHE_ALIAS": "shared", "CACHE_TTL": 60}):
+        monkeypatch.setattr(FleetCache, "_call", classmethod(counted))
+        client = Client()
+        assert client.get("/health/ready/").status_code == 200
+        assert "set" in calls  # the first probe did share its results
+        calls.clear()
+        for _ in range(30):
+            assert client.get("/health/ready/").status_code == 200
+
+    assert calls == []
+
+
+def test_a_result_another_instance_shared_is_used_with_its_age() -> None:
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": redis_cache("redis://127.0.0.1:6379/9"),
+    }
+    with override_settings(CACHES=caches, HEALTH_DEEP={"CACHE_ALIAS": "shared"}):
+        instance_a, instance_b, calls = ProbeCache(), ProbeCache(), []
+
+        def compute() -> list[object]:
+            calls.append(1)
+            return []
+
+        instance_a.get("k", compute, ttl=5, deadline=1, timed_out=list)  # type: ignore[arg-type]
+        time.sleep(0.2)
+        answer = instance_b.get("k", compute, ttl=5, deadline=1, timed_out=list)  # type: ignore[arg-type]
+        again = instance_b.peek("k", ttl=5)
+
+    assert len(calls) == 1
+    assert answer.age >= 0.2
+    assert again is not None and again.age >= 0.2  # kept locally, not re-stamped

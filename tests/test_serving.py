@@ -439,3 +439,62 @@ def test_a_failing_check_is_logged_once_when_it_appears_and_once_when_it_goes(
         "health_deep: Migrations(alias='default') passes again",
     ]
     assert not any(r.exc_info for r in caplog.records)
+
+
+# -- the serving path itself ---------------------------------------------------------------
+
+
+@pytestmark_db
+@override_settings(HEALTH_DEEP={"CACHE_TTL": 60})
+def test_a_cached_probe_under_wsgi_starts_no_thread(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before the hybrid view, every request ran the async view through async_to_sync: a new
+    # event loop in a new thread per probe.
+    client.get("/health/ready/")
+    started: list[str] = []
+    original = threading.Thread.start
+
+    def counted(self: threading.Thread) -> None:
+        started.append(self.name)
+        original(self)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    statuses = {client.get(url).status_code for url in ["/health/ready/", "/health/"] * 10}
+
+    assert statuses == {200}
+    assert started == []
+
+
+def test_the_view_is_a_coroutine_function_only_inside_an_event_loop() -> None:
+    import asyncio
+
+    from asgiref.sync import iscoroutinefunction
+    from django.urls import resolve
+
+    view = resolve("/health/ready/").func
+
+    async def inside() -> bool:
+        return iscoroutinefunction(view)
+
+    assert iscoroutinefunction(view) is False
+    assert asyncio.run(inside()) is True
+    assert view.view_class.__name__ == "HealthView"
+
+
+@pytestmark_db
+@pytest.mark.parametrize("alias", ["default", "other"])
+def test_atomic_requests_neither_wraps_nor_breaks_a_probe(
+    alias: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from django.test import AsyncClient
+
+    monkeypatch.setitem(connections.settings[alias], "ATOMIC_REQUESTS", True)
+
+    async def asgi() -> int:
+        return (await AsyncClient().get("/health/ready/")).status_code
+
+    assert Client().get("/health/ready/").status_code == 200
+    assert asyncio.run(asgi()) == 200  # Django refuses ATOMIC_REQUESTS around an async view
