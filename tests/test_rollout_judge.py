@@ -123,3 +123,16 @@ def test_sql_and_python_are_reported_never_passed_silently() -> None:
         ("health_deep.W407", "shop.0002_x operation 1"),
         ("health_deep.I408", "shop.0002_x operation 2"),
     ]
+
+
+def test_a_new_auto_key_is_safe() -> None:
+    # django-rest-passwordreset 0002: the key becomes a plain unique column, a serial id the
+    # primary key; the running release's inserts leave the id to the database.
+    key = ExpectedColumn("key", "t.Token.key", "varchar(64)", nullable=False, primary_key=True)
+    unique_key = dataclasses.replace(key, primary_key=False, unique=True)
+    token = ExpectedTable("t_token", "t.Token", True, (key,))
+    after = ExpectedTable(
+        "t_token", "t.Token", True, (dataclasses.replace(ID, field="t.Token.id"), unique_key)
+    )
+
+    assert ids([token], [after]) == []

@@ -501,6 +501,18 @@ def test_W216_extra_unique_constraint_can_reject_writes() -> None:
     one("health_deep.W216", "testapp_integration.surprise_uniq")
 
 
+@pytest.mark.django_db
+def test_W216_extra_unique_leading_with_a_foreign_key_column() -> None:
+    # Its index serves the foreign key's lookups, but what it refuses is still unknown to the
+    # model (the deploy plan found this hole: a new unique_together led by a foreign key).
+    sql(
+        'CREATE UNIQUE INDEX "surprise_habitat_uniq" ON "zoo_animals_custom" '
+        '("habitat_id", "count")'
+    )
+
+    one("health_deep.W216", "zoo_animals_custom.surprise_habitat_uniq")
+
+
 @not_sqlite
 @pytest.mark.django_db
 def test_W216_extra_check_constraint() -> None:

@@ -149,8 +149,9 @@ def _named(kind: str, columns: Iterable[str]) -> str:
 
 
 def _harmless(drift: Finding, old: dict[str, ExpectedTable], after: Catalog) -> bool:
-    """A constraint only on columns the running release does not know: its inserts leave
-    them NULL, which a foreign key, a check and a unique constraint all let through."""
+    """A constraint only on columns the running release does not know and does not write:
+    its inserts leave them NULL (which a foreign key, a check and a unique constraint all
+    let through) or to the database (a new auto-incrementing key)."""
     if drift.id != "health_deep.W216":
         return False
     table, _, name = drift.object.partition(".")
@@ -159,14 +160,25 @@ def _harmless(drift: Finding, old: dict[str, ExpectedTable], after: Catalog) -> 
         return False
     known = {c.name for c in old[table].columns}
     columns = set(drift.details.get("actual") or ())
+    kinds = {c.kind for c in actual.constraints if c.name == name}
+    if kinds <= {"unique", "primary"} and columns in _unique_sets(old[table]):
+        return True  # the running release already kept these columns unique
     if not columns or columns & known:
         return False
-    left_null = all(
-        (col := actual.columns.get(str(c))) is not None and col.nullable and not col.has_default
+    # Left NULL by the running release's inserts, or filled by the database (a new key).
+    unwritten = all(
+        (col := actual.columns.get(str(c))) is not None
+        and (col.generated or (col.nullable and not col.has_default))
         for c in columns
     )
-    kinds = {c.kind for c in actual.constraints if c.name == name}
-    return left_null and kinds <= {"foreign", "check", "unique"}
+    return unwritten and kinds <= {"foreign", "check", "unique", "primary"}
+
+
+def _unique_sets(table: ExpectedTable) -> list[set[str]]:
+    sets = [{c.name for c in table.columns if c.primary_key}]
+    sets += [{c.name} for c in table.columns if c.unique]
+    sets += [set(k.columns) for k in table.constraints if k.kind == "unique" and k.columns]
+    return sets
 
 
 def judge(

@@ -344,11 +344,14 @@ class _Constraints:
         if column.unique:
             self.unique(where, (column.name,), None)
         if column.db_index or column.fk:
-            found = self.explain(
+            leading = [
                 c
                 for c in self.actual
                 if c.kind in ("index", "unique", "primary") and self.cols(c)[:1] == (col,)
-            )
+            ]
+            # A unique or primary key leading with the column serves its lookups too, but
+            # what it refuses still has to be explained by the model (W216 otherwise).
+            found = self.explain(c for c in leading if c.kind == "index") or leading
             if column.db_index and not found:
                 self.check.add(
                     "health_deep.W212",
