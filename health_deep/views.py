@@ -20,7 +20,7 @@ import django
 from asgiref.sync import async_to_sync, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.http import http_date
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_safe
 from health_check.base import HealthCheck, HealthCheckResult
@@ -56,11 +56,15 @@ _ACCEPT = {
 
 def negotiate(request: HttpRequest) -> str:
     """The answer's format, by ``?format=`` or ``Accept``; plain text when nothing fits."""
-    forced = (request.GET.get("format") or "").replace(" ", "+")  # an unescaped + is a space
-    if forced in ("json", "text", "atom", "rss", "openmetrics", "html", "health+json"):
-        return forced
+    if request.META.get("QUERY_STRING"):
+        forced = (request.GET.get("format") or "").replace(" ", "+")  # an unescaped + is a space
+        if forced in ("json", "text", "atom", "rss", "openmetrics", "html", "health+json"):
+            return forced
+    accept = request.META.get("HTTP_ACCEPT") or "*/*"
+    if accept in _ACCEPT:  # one bare media type, as probes send: nothing to parse
+        return _ACCEPT[accept]
     try:
-        for media in MediaType.parse_header(request.headers.get("accept") or "*/*"):
+        for media in MediaType.parse_header(accept):
             if media.mime_type in _ACCEPT and media.weight > 0:
                 return _ACCEPT[media.mime_type]
     except ValueError:
@@ -106,10 +110,20 @@ def live(request: HttpRequest) -> HttpResponse:
             response = page("pass", [], show_details=False, status=200)
         case _:
             response = HttpResponse("status: pass\n", content_type="text/plain; charset=utf-8")
-    add_never_cache_headers(response)
-    patch_vary_headers(response, ("Accept",))
+    never_cached(response)
     response["Server-Timing"] = _server_timing(started)
     return response
+
+
+_NEVER = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def never_cached(response: HttpResponse) -> None:
+    """What ``add_never_cache_headers`` and ``patch_vary_headers(response, ["Accept"])`` give
+    a fresh response, set directly (on every probe, their header parsing showed up)."""
+    response.headers["Expires"] = http_date(time.time() - 1)
+    response.headers["Cache-Control"] = _NEVER
+    response.headers["Vary"] = "Accept"
 
 
 def _server_timing(started: float) -> str:
@@ -251,8 +265,7 @@ class HealthView(HealthCheckView):
                 started = time.perf_counter()
                 response = self.answer_from_cache(request, started=started)
                 if response is not None:
-                    patch_vary_headers(response, ["Accept"])
-                    add_never_cache_headers(response)
+                    never_cached(response)
                     response["Server-Timing"] = _server_timing(started)
                     return response
             # An evaluation to wait for, a check of the site's own, a session to load, or
