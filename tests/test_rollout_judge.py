@@ -136,3 +136,18 @@ def test_a_new_auto_key_is_safe() -> None:
     )
 
     assert ids([token], [after]) == []
+
+
+def test_a_unique_over_columns_already_unique_is_safe_but_not_over_a_partial_one() -> None:
+    # django-allauth 0003: email was unique, (user, email) cannot refuse anything more.
+    email = ExpectedColumn("email", "a.Email.email", "varchar(254)", nullable=False, unique=True)
+    user = ExpectedColumn("user_id", "a.Email.user", "bigint", nullable=False, fk=("u", "id"))
+    pair = (ExpectedConstraint("unique", ("user_id", "email")),)
+    verified = (ExpectedConstraint("unique", ("email",), "verified_email", partial=True),)
+    plain = dataclasses.replace(email, unique=False)
+
+    assert ids([order(email, user)], [order(email, user, constraints=pair)]) == []
+    assert ids(
+        [order(plain, user, constraints=verified)],
+        [order(plain, user, constraints=(*verified, *pair))],
+    ) == ["health_deep.W406 shop_order.unique(user_id, email)"]

@@ -140,7 +140,8 @@ def _constraints(table: ExpectedTable) -> list[Constraint]:
         if c.check:
             found.append(Constraint(_named("check", column), "check", column))
     for k in table.constraints:
-        found.append(Constraint(k.name or _named(k.kind, k.columns), k.kind, tuple(k.columns)))
+        name = k.name or _named(k.kind, k.columns)
+        found.append(Constraint(name, k.kind, tuple(k.columns), partial=k.partial))
     return found
 
 
@@ -161,8 +162,8 @@ def _harmless(drift: Finding, old: dict[str, ExpectedTable], after: Catalog) -> 
     known = {c.name for c in old[table].columns}
     columns = set(drift.details.get("actual") or ())
     kinds = {c.kind for c in actual.constraints if c.name == name}
-    if kinds <= {"unique", "primary"} and columns in _unique_sets(old[table]):
-        return True  # the running release already kept these columns unique
+    if kinds <= {"unique", "primary"} and any(s <= columns for s in _unique_sets(old[table])):
+        return True  # the running release already kept these columns (or fewer) unique
     if not columns or columns & known:
         return False
     # Left NULL by the running release's inserts, or filled by the database (a new key).
@@ -177,8 +178,12 @@ def _harmless(drift: Finding, old: dict[str, ExpectedTable], after: Catalog) -> 
 def _unique_sets(table: ExpectedTable) -> list[set[str]]:
     sets = [{c.name for c in table.columns if c.primary_key}]
     sets += [{c.name} for c in table.columns if c.unique]
-    sets += [set(k.columns) for k in table.constraints if k.kind == "unique" and k.columns]
-    return sets
+    sets += [
+        set(k.columns)
+        for k in table.constraints
+        if k.kind == "unique" and k.columns and not k.partial
+    ]
+    return [s for s in sets if s]
 
 
 def judge(

@@ -151,7 +151,8 @@ def _declared_constraint(
         if constraint.deferrable is not None and not deferrable:
             return []
         columns = _columns(model, constraint.fields) if constraint.fields else ()
-        return [ExpectedConstraint("unique", columns, constraint.name)]
+        partial = constraint.condition is not None
+        return [ExpectedConstraint("unique", columns, constraint.name, partial=partial)]
     if isinstance(constraint, CheckConstraint):
         if not features.supports_table_check_constraints:
             return []

@@ -40,6 +40,7 @@ class ExpectedConstraint:
     kind: Literal["unique", "index", "check", "exclusion"]
     columns: tuple[str, ...] = ()
     name: str | None = None
+    partial: bool = False  # a condition limits it to some rows
 
 
 @dataclasses.dataclass(frozen=True)
