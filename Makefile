@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: FORCE run test test-sqlite test-postgres test-mariadb fast faults mysql-headers matrix incident realworld lint docs clean
+.PHONY: FORCE run test test-sqlite test-postgres test-mariadb fast faults mysql-headers matrix incident realworld plan-vs-linter bench lint docs clean
 
 # The virtualenv, remade when it was made by another Python than $(PYTHON).
 $(VENV)/.python: FORCE
@@ -91,6 +91,21 @@ realworld: $(VENV)/.installed
 	.venv-realworld/bin/python -m pip install --quiet -e ".[postgres,mysql]" -r tests/realworld/requirements.txt
 	.venv-realworld/bin/python tests/realworld/run.py
 
+## The deploy plan beside django-migration-linter over the scan's migration histories (~10 min).
+plan-vs-linter: $(VENV)/.installed
+	$(PYTHON) -m venv .venv-realworld
+	.venv-realworld/bin/python -m pip install --quiet -e ".[postgres,mysql]" -r tests/realworld/requirements.txt -r benchmarks/requirements.txt
+	.venv-realworld/bin/python benchmarks/plan_vs_linter.py --out plan_vs_linter.jsonl
+
+## The whole performance comparison, in process and under real servers (~40 min); its output
+## replaces docs/benchmark-latest.md only when every part ran.
+bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	{ echo "# Latest benchmark output"; echo; \
+	  echo "Written by \`make bench\` on $$(date -u +%Y-%m-%d); see [performance](performance.md)."; echo; \
+	  $(BIN)/python benchmarks/compare.py --markdown && echo && \
+	  $(BIN)/python benchmarks/serve.py --markdown; } > .bench.md && mv .bench.md docs/benchmark-latest.md
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check health_deep tests example_project benchmarks
 	$(BIN)/ruff format --check health_deep tests example_project benchmarks
@@ -101,4 +116,4 @@ docs: $(VENV)/.installed
 	$(BIN)/mkdocs build --strict --site-dir site --quiet
 
 clean:
-	rm -rf $(VENV) .venv-realworld .venv-py* example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache site
+	rm -rf $(VENV) .venv-realworld .venv-py* .bench.md plan_vs_linter.jsonl example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache site
