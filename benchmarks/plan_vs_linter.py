@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -60,6 +61,8 @@ def main() -> None:
     parser.add_argument("--out", default="plan_vs_linter.jsonl")
     parser.add_argument("--limit", type=int, default=0, help="stop after N migrations")
     args = parser.parse_args()
+    args.out = str(Path(args.out).resolve())
+    os.chdir(tempfile.mkdtemp(prefix="hd_linter_"))  # apps write media folders where they run
     database = f"hd_linter_{uuid.uuid4().hex[:8]}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.realworld.settings")
     os.environ["REALWORLD_PG"] = database
