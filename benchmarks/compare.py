@@ -1,22 +1,26 @@
 """health_deep beside the alternatives, per probe, on generated schemas. Prints a table.
 
     pip install -r benchmarks/requirements.txt        # django-extensions, for sqldiff
-    python benchmarks/compare.py                      # 50, 200, 500 models; SQLite, PostgreSQL
-    python benchmarks/compare.py --models 500 --backends postgresql -n 30
+    python benchmarks/compare.py                      # 50, 200, 500 models; every backend
+    python benchmarks/compare.py --models 500 --backends postgresql -n 30 --markdown
 
-For each size and backend, in one run, side by side:
+For each size and backend, in one process per cell, side by side:
 
-- ``Database view``: django-health-check's view with only its ``Database`` check (the
-  baseline every ratio is against);
-- ``/health/ cached``: health_deep's ``/health/ready/`` served from the probe cache;
-- ``deep uncached``: every health_deep check evaluated afresh (migrations, schema, smoke);
-- ``migr.+schema``: the two checks that do what ``sqldiff`` does, evaluated afresh, and
-  ``catalog changed``: the same with the catalog memo emptied first (its worst case);
-- ``migrate --check`` and ``sqldiff -a`` (django-extensions), in process, without start-up.
+- ``trivial view`` (``HttpResponse("ok")``, the baseline every ratio is against), and
+  django-health-check's view with only its ``Database`` check;
+- ``/health/live/`` and ``/health/ready/ served`` (from the probe cache), through the WSGI
+  handler (Django's test client) and through the ASGI handler (``AsyncClient``, against the
+  trivial view under ASGI);
+- ``migrations + schema``: the two checks that do what ``sqldiff`` does, evaluated afresh,
+  and ``catalog changed``: the same with the catalog memos emptied first (the worst case);
+  ``deep evaluated``: every check afresh, smoke queries included;
+- ``migrate --check`` and ``sqldiff -a`` (django-extensions), in process, without start-up;
+- the first probe of a fresh process, with ``WARM_UP`` off and on (one second after start).
 
 Wall time per probe (median, p95), SQL statements per probe (every connection, every
-thread), and RSS added by the first run. Requests go through Django's test client in
-process, so the numbers are the application's cost without a network.
+thread), and RSS added by the first run. Requests go through Django's handlers in process,
+so the numbers are the application's cost without a network; ``benchmarks/serve.py`` measures
+real servers.
 """
 
 from __future__ import annotations
@@ -43,9 +47,11 @@ ROOT_URLCONF = "benchurls"
 """
 
 URLS = """
+from django.http import HttpResponse
 from django.urls import include, path
 from health_check.views import HealthCheckView
 urlpatterns = [
+    path("trivial/", lambda request: HttpResponse("ok")),
     path("db/", HealthCheckView.as_view(checks=["health_check.checks.Database"])),
     path("health/", include("health_deep.urls")),
     path("", include("genapp.urls")),
@@ -53,7 +59,7 @@ urlpatterns = [
 """
 
 MEASURE = r"""
-import io, json, resource, statistics, sys, threading, time
+import asyncio, io, json, statistics, sys, threading, time
 import django
 def rss():
     with open("/proc/self/status") as f:
@@ -61,8 +67,8 @@ def rss():
 django.setup()
 from django.core.management import call_command
 from django.db.backends.signals import connection_created
-from django.test import Client
-from health_deep import runner
+from django.test import AsyncClient, Client
+from health_deep import memo, runner
 
 count = [0]
 lock = threading.Lock()
@@ -77,7 +83,7 @@ def wrap(sender, connection, **kwargs):
 connection_created.connect(wrap)
 
 n = int(sys.argv[1])
-client = Client()
+client, aclient = Client(), AsyncClient()
 
 def deep():
     for alias in runner.aliases():
@@ -93,11 +99,13 @@ def migrations_and_schema():
 
 def schema_changed_every_time():
     # Worst case: the catalog differs on every probe, so nothing is reused.
-    from health_deep.backends.postgresql import catalog as catalog_postgres
-    from health_deep.backends.sqlite import catalog as catalog_sqlite
-    runner._last_comparison.clear()
-    catalog_postgres.shape_text.cache_clear()
-    catalog_sqlite.shape.cache_clear()
+    from health_deep.backends.mysql import catalog as mysql
+    from health_deep.backends.postgresql import catalog as postgresql
+    from health_deep.backends.sqlite import catalog as sqlite
+    memo.record("schema:last-comparison").clear()
+    postgresql.shape_text.cache_clear()
+    sqlite.shape.cache_clear()
+    mysql.shape.cache_clear()
     migrations_and_schema()
 
 def silent(name, **kw):
@@ -108,35 +116,74 @@ def silent(name, **kw):
             pass
     return run
 
+def asgi(url):
+    async def run():
+        return await aclient.get(url)
+    return run
+
 probes = {
+    "trivial view": lambda: client.get("/trivial/"),
     "Database view": lambda: client.get("/db/?format=json"),
-    "/health/ cached": lambda: client.get("/health/ready/?format=json"),
-    "deep uncached": deep,
-    "migr.+schema": migrations_and_schema,
-    "  catalog changed": schema_changed_every_time,
+    "/health/live/": lambda: client.get("/health/live/"),
+    "/health/ready/ served": lambda: client.get("/health/ready/"),
+    "ASGI trivial view": asgi("/trivial/"),
+    "ASGI /health/live/": asgi("/health/live/"),
+    "ASGI /health/ready/ served": asgi("/health/ready/"),
+    "migrations + schema": migrations_and_schema,
+    "catalog changed": schema_changed_every_time,
+    "deep evaluated": deep,
     "migrate --check": silent("migrate", check_unapplied=True, plan=True),
     "sqldiff -a": silent("sqldiff", all_applications=True),
 }
-out = {}
-for name, probe in probes.items():
-    if name in ("sqldiff -a",) and n > 20:
-        runs = max(5, n // 10)  # sqldiff is slow: fewer runs, same statistics
-    else:
-        runs = n
-    before = rss()
-    probe()  # warm: the first call pays for code facts, caches, imports
-    added = rss() - before
+
+async def timed_async(probe, runs):
     times, statements = [], []
     for _ in range(runs):
         count[0] = 0
         started = time.perf_counter()
-        probe()
+        await probe()
         times.append(time.perf_counter() - started)
         statements.append(count[0])
+    return times, statements
+
+out = {}
+for name, probe in probes.items():
+    runs = max(5, n // 10) if name == "sqldiff -a" and n > 20 else n
+    if name.startswith("/health") or name.startswith("ASGI") or "view" in name:
+        runs = n * 10  # sub-millisecond: more samples for a stable median
+    before = rss()
+    if asyncio.iscoroutinefunction(probe):
+        asyncio.run(timed_async(probe, 3))  # warm
+        added = rss() - before
+        times, statements = asyncio.run(timed_async(probe, runs))
+    else:
+        probe()  # warm: the first call pays for code facts, caches, imports
+        added = rss() - before
+        times, statements = [], []
+        for _ in range(runs):
+            count[0] = 0
+            started = time.perf_counter()
+            probe()
+            times.append(time.perf_counter() - started)
+            statements.append(count[0])
     times.sort()
     out[name] = {"median": statistics.median(times), "p95": times[max(0, int(runs * .95) - 1)],
                  "statements": statistics.median(statements), "rss": added, "runs": runs}
 print(json.dumps(out))
+"""
+
+# The first probe of a fresh process: what a new instance pays before it can answer.
+COLD = r"""
+import os, sys, time, json
+started = time.perf_counter()
+import django
+django.setup()
+from django.test import Client
+if sys.argv[1] == "on":
+    time.sleep(max(0.0, 1.0 - (time.perf_counter() - started)))  # the probe comes 1 s later
+t = time.perf_counter()
+response = Client().get("/health/ready/")
+print(json.dumps({"first": time.perf_counter() - t, "status": response.status_code}))
 """
 
 
@@ -150,10 +197,13 @@ def measure(models: int, backend: str, probes: int) -> dict[str, dict[str, float
         (site / "genapp" / "migrations" / "__init__.py").write_text("")
         (site / "genapp" / "models.py").write_text(scale.model_source(models))
         (site / "genapp" / "urls.py").write_text(scale.views_source(models))
-        database = f"hd_compare_{models}"
+        database = f"hd_compare_{models}_{os.getpid()}"
         if backend == "postgresql":
             scale._pg(f'DROP DATABASE IF EXISTS "{database}"', f'CREATE DATABASE "{database}"')
             url = database
+        elif backend == "mariadb":
+            scale._mysql(f"DROP DATABASE IF EXISTS `{database}`", f"CREATE DATABASE `{database}`")
+            url = f"mysql:{database}"
         else:
             url = f"sqlite:{site / 'bench.sqlite3'}"
         env = {
@@ -167,34 +217,131 @@ def measure(models: int, backend: str, probes: int) -> dict[str, dict[str, float
             scale.run(site, env, "-m", "django", "migrate", "-v0")
             scale.run(site, env, "-c", scale.SEED, str(models))
             output = scale.run(site, env, "-c", MEASURE, str(probes))
+            result: dict[str, dict[str, float]] = json.loads(output.strip().splitlines()[-1])
+            for warm in ("off", "on"):
+                (site / "benchwarm.py").write_text(
+                    f"from benchsite import *\nHEALTH_DEEP = {{**HEALTH_DEEP, 'WARM_UP': "
+                    f"{warm == 'on'}}}\n"
+                )
+                cold = json.loads(
+                    scale.run(
+                        site, {**env, "DJANGO_SETTINGS_MODULE": "benchwarm"}, "-c", COLD, warm
+                    )
+                    .strip()
+                    .splitlines()[-1]
+                )
+                result[f"first probe, warm-up {warm}"] = {
+                    "median": cold["first"],
+                    "p95": cold["first"],
+                    "statements": float("nan"),
+                    "rss": 0.0,
+                    "runs": 1,
+                }
         finally:
             if backend == "postgresql":
                 scale._pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    result: dict[str, dict[str, float]] = json.loads(output.strip().splitlines()[-1])
+            elif backend == "mariadb":
+                scale._mysql(f"DROP DATABASE IF EXISTS `{database}`")
     return result
+
+
+def _ms(seconds: float) -> str:
+    ms = seconds * 1000
+    return f"{ms:.3f}" if ms < 1 else f"{ms:.2f}" if ms < 100 else f"{ms:.0f}"
+
+
+def _ratio(m: dict[str, float], result: dict[str, dict[str, float]], name: str) -> float:
+    base = "ASGI trivial view" if name.startswith("ASGI") else "trivial view"
+    return m["median"] / result[base]["median"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, nargs="+", default=[50, 200, 500])
-    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql", "mariadb"])
     parser.add_argument("-n", type=int, default=50, help="probes per measurement")
+    parser.add_argument("--markdown", action="store_true", help="one Markdown table")
+    parser.add_argument("--json", help="also write every number to this file")
     args = parser.parse_args()
-    print(
-        f"{'backend':10} {'models':>6} {'probe':16} {'median ms':>10} {'p95 ms':>9} "
-        f"{'x Database':>10} {'statements':>10} {'RSS MB':>7}"
-    )
+    every: dict[str, dict[str, dict[str, float]]] = {}
+    if args.markdown:
+        print(machine())
+        print()
+        print("| backend | models | probe | median ms | p95 ms | x trivial | statements |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+    else:
+        print(
+            f"{'backend':10} {'models':>6} {'probe':28} {'median ms':>10} {'p95 ms':>9} "
+            f"{'x trivial':>10} {'statements':>10} {'RSS MB':>7}"
+        )
     for backend in args.backends:
         for models in args.models:
             result = measure(models, backend, args.n)
-            base = result["Database view"]["median"]
+            every[f"{backend}:{models}"] = result
             for name, m in result.items():
-                print(
-                    f"{backend:10} {models:>6} {name:16} {m['median'] * 1000:>10.2f} "
-                    f"{m['p95'] * 1000:>9.2f} {m['median'] / base:>10.2f} "
-                    f"{m['statements']:>10g} {m['rss']:>7.1f}",
-                    flush=True,
-                )
+                ratio = _ratio(m, result, name)
+                if args.markdown:
+                    print(
+                        f"| {backend} | {models} | {name} | {_ms(m['median'])} | "
+                        f"{_ms(m['p95'])} | {ratio:.2f}x | {m['statements']:g} |",
+                        flush=True,
+                    )
+                else:
+                    print(
+                        f"{backend:10} {models:>6} {name:28} {m['median'] * 1000:>10.3f} "
+                        f"{m['p95'] * 1000:>9.3f} {ratio:>10.2f} "
+                        f"{m['statements']:>10g} {m['rss']:>7.1f}",
+                        flush=True,
+                    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(every, indent=1))
+
+
+def machine() -> str:
+    """One line naming the machine and versions the numbers come from."""
+    import platform
+
+    import django
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    return (
+        f"Machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"Django {django.get_version()}; PostgreSQL {_server('postgresql')}, "
+        f"MariaDB {_server('mariadb')}, SQLite {_sqlite()}; servers on the same host."
+    )
+
+
+def _server(vendor: str) -> str:
+    try:
+        if vendor == "postgresql":
+            import psycopg
+
+            with psycopg.connect(**scale.PG, dbname="postgres") as conn:  # type: ignore[arg-type]
+                row = conn.execute("SHOW server_version").fetchone()
+                return str(row[0]).split()[0] if row else "?"
+        import MySQLdb
+
+        conn = MySQLdb.connect(host="127.0.0.1", user="root", passwd="")
+        cursor = conn.cursor()
+        cursor.execute("SELECT VERSION()")
+        version = str(cursor.fetchone()[0]).split("-")[0]
+        conn.close()
+        return version
+    except Exception:
+        return "not reachable"
+
+
+def _sqlite() -> str:
+    import sqlite3
+
+    return sqlite3.sqlite_version
 
 
 if __name__ == "__main__":
