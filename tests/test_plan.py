@@ -263,6 +263,29 @@ def test_E409_not_null_on_a_column_with_null_rows(release_1: Site) -> None:
     assert finding["object"] == "integrations.0004_release_3 operation 1"
 
 
+def test_W410_violations_a_backfill_earlier_in_the_plan_may_fix_are_not_E409(
+    release_1: Site,
+) -> None:
+    release_2(release_1, 'migrations.AddField("integration", "note", models.TextField(null=True))')
+    release_1.migrate()
+    integrations(release_1, 2)
+    release_3(
+        release_1,
+        "migrations.RunPython(backfill, migrations.RunPython.noop)",
+        'migrations.AlterField("integration", "note", models.TextField())',
+    )
+    path = release_1.path / PENDING.with_name("0004_release_3.py")
+    path.write_text("def backfill(apps, schema_editor):\n    pass\n\n\n" + path.read_text())
+
+    code, report = plan(release_1)
+
+    assert found(report, "E409") == []
+    [finding] = found(report, "W410")
+    assert finding["details"]["rows"] == 2
+    assert finding["details"]["runs_before"] == "integrations.0004_release_3"
+    assert code == 1  # E404 still: the running release may write NULL
+
+
 def test_a_not_null_change_on_an_empty_table_passes_the_preflight(release_1: Site) -> None:
     release_2(release_1, 'migrations.AddField("integration", "note", models.TextField(null=True))')
     release_1.migrate()

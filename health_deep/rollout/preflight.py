@@ -189,7 +189,7 @@ def _violated(alias: str, question: Question, rows: int) -> Finding:
     table = question.model._meta.db_table
     count = f"more than {CAP}" if rows > CAP else str(rows)
     step = question.step
-    details = {
+    details: dict[str, object] = {
         "migration": ".".join(step.migration),
         "operation": step.text,
         "table": table,
@@ -197,22 +197,23 @@ def _violated(alias: str, question: Question, rows: int) -> Finding:
         "rows": rows,
         "capped": rows > CAP,
     }
-    if question.after is not None:
-        return Finding(
-            id="health_deep.W410",
-            alias=alias,
-            object=step.where,
-            message=f"{step.where} ({step.text}): {count} row(s) of {table} {question.what} "
-            f"now, but {question.after.where} runs code before it that may change them.",
-            hint=_HINTS[question.kind],
-            details={**details, "runs_before": ".".join(question.after.migration)},
+    fid, message = (
+        "health_deep.E409",
+        f"{step.where} ({step.text}) fails on this database: {count} existing row(s) of "
+        f"{table} {question.what}.",
+    )
+    if question.after is not None:  # a backfill may run first: the count is as of now
+        fid, message = (
+            "health_deep.W410",
+            f"{step.where} ({step.text}): {count} row(s) of {table} {question.what} now, "
+            f"but {question.after.where} runs code before it that may change them.",
         )
+        details["runs_before"] = ".".join(question.after.migration)
     return Finding(
-        id="health_deep.E409",
+        id=fid,
         alias=alias,
         object=step.where,
-        message=f"{step.where} ({step.text}) fails on this database: {count} existing row(s) "
-        f"of {table} {question.what}.",
+        message=message,
         hint=_HINTS[question.kind],
         details=details,
     )
