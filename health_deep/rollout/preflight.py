@@ -160,6 +160,9 @@ def ask(alias: str, asked: list[Question], *, budget: float) -> list[Finding]:
             )
             findings.append(_unknown(alias, question, why))
             continue
+        except Exception as exc:  # a field the ORM cannot count on: unknown, never "0 rows"
+            findings.append(_unknown(alias, question, f"the count failed ({type(exc).__name__})"))
+            continue
         if rows:
             findings.append(_violated(alias, question, rows))
     return findings
