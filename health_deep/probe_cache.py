@@ -80,14 +80,22 @@ class ProbeCache:
         """Under the lock: a fresh result, or, while another probe waits for its evaluation,
         the last one marked stale (so a slow database holds one server thread, not all) as
         long as it is younger than the stale limit."""
+        fresh = self._fresh(key, ttl)
+        if fresh is not None:
+            return fresh
         result = self._results.get(key)
         if result is None:
             return None
-        if result.age() < ttl:
-            return Answer(list(result.findings), result.age(), took=result.took)
         if key in self._inflight and result.age() < conf.get().stale_limit:
             return Answer(list(result.findings), result.age(), stale=True, took=result.took)
         return None
+
+    def _fresh(self, key: str, ttl: float) -> Answer | None:
+        """Under the lock: the result for ``key`` if it is younger than ``ttl``."""
+        result = self._results.get(key)
+        if result is None or result.age() >= ttl:
+            return None
+        return Answer(list(result.findings), result.age(), took=result.took)
 
     def peek(self, key: str, *, ttl: float) -> Answer | None:
         """What :meth:`_known` gives, without waiting or evaluating (safe in an event loop).
@@ -115,9 +123,9 @@ class ProbeCache:
     ) -> Answer:
         """Findings for ``key`` no older than ``ttl``, within ``deadline`` seconds."""
         with self._lock:
-            result = self._results.get(key)
-            if result is not None and result.age() < ttl:
-                return Answer(list(result.findings), result.age(), took=result.took)
+            fresh = self._fresh(key, ttl)
+        if fresh is not None:
+            return fresh
         shared = FleetCache.get(key, ttl)
         if shared is not None:
             with self._lock:

@@ -263,7 +263,7 @@ class HealthView(HealthCheckView):
                 self = cls(**initkwargs)
                 self.setup(request, *args, **kwargs)
                 started = time.perf_counter()
-                response = self.answer_from_cache(request, started=started)
+                response = self.answer_from_cache(request)
                 if response is not None:
                     never_cached(response)
                     response["Server-Timing"] = _server_timing(started)
@@ -275,7 +275,7 @@ class HealthView(HealthCheckView):
 
         return HybridView(awaited, called)
 
-    def answer_from_cache(self, request: HttpRequest, *, started: float) -> HttpResponse | None:
+    def answer_from_cache(self, request: HttpRequest) -> HttpResponse | None:
         """The whole answer when every check is served from the probe cache and who may see
         details is known without a session; None otherwise. Never blocks."""
         results = []
@@ -293,7 +293,7 @@ class HealthView(HealthCheckView):
         return self._render(request)
 
     async def _answer(self, request: HttpRequest, *, started: float, **kwargs: Any) -> HttpResponse:
-        cached = self.answer_from_cache(request, started=started)
+        cached = self.answer_from_cache(request)
         if cached is not None:
             return cached
         with self.get_executor() as executor:
