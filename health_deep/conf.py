@@ -39,6 +39,7 @@ class Config:
     warm_up: bool = False
     max_age: float | None = None  # None: see stale_limit
     extra_checks: tuple[Any, ...] = ()  # django-health-check checks /health/ runs too
+    code_facts_dir: str | bool | None = None  # None: a folder in the temp dir; False: off
 
     @property
     def stale_limit(self) -> float:
@@ -47,6 +48,12 @@ class Config:
         if self.max_age is not None:
             return self.max_age
         return max(3 * self.cache_ttl, 3 * self.deadline)
+
+    @property
+    def abandon_after(self) -> float:
+        """How long an evaluation may wait on its databases before it is abandoned (its
+        connections cut, a fresh one started): far past what its statements may take."""
+        return 2 * self.deadline + 4 * self.statement_timeout + self.smoke_deadline
 
 
 def _str_tuple(value: Any) -> tuple[str, ...]:
@@ -140,6 +147,12 @@ def _token(value: Any) -> str | None:
     return value
 
 
+def _folder_or_off(value: Any) -> str | bool | None:
+    if value is None or value is False:
+        return value
+    return _path(value)
+
+
 def _any(value: Any) -> Any:
     return value  # checked by its own system check, which can import and resolve it
 
@@ -168,6 +181,11 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "CACHE_ALIAS": ("cache_alias", _cache_alias, "None or a name in settings.CACHES"),
     "WARM_UP": ("warm_up", _bool, "True or False"),
     "MAX_AGE": ("max_age", _optional_seconds, "None or seconds, >0 and <=3600"),
+    "CODE_FACTS_DIR": (
+        "code_facts_dir",
+        _folder_or_off,
+        "None (a folder in the temporary directory), a folder path, or False (keep nothing)",
+    ),
     "EXTRA_CHECKS": (
         "extra_checks",
         _checks,

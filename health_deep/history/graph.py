@@ -1,8 +1,9 @@
-"""What the code on disk says about migrations: computed once per process, never per probe.
+"""What the code on disk says about migrations: computed once per release, never per probe.
 
 Loading the migration graph, fingerprinting every migration and running the autodetector all
 depend only on the code, which does not change while a process runs. ``code_facts()`` and
-``missing_migrations()`` keep them in :mod:`health_deep.memo`.
+``missing_migrations()`` keep them in :mod:`health_deep.memo` for the process and in
+:mod:`health_deep.history.store` for the next process of the same release.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import dataclasses
 from typing import Any
 
 from health_deep import memo
+from health_deep.history import store
 from health_deep.history.fingerprint import fingerprint
 
 Key = tuple[str, str]
@@ -32,21 +34,85 @@ class CodeFacts:
         return frozenset(k for keys in self.replaces.values() for k in keys)
 
 
-def load_code_facts() -> CodeFacts:
-    """Read the migration files now, bypassing the per-process cache."""
+def load_code_facts(*, reuse: dict[Key, tuple[str, str]] | None = None) -> CodeFacts:
+    """Read the migration files now, bypassing every cache, and keep what they say in the
+    store for the next process. ``reuse`` maps a migration to the digest of its file's bytes
+    and its fingerprint from an earlier release: a file with the same bytes is not parsed
+    again (see :mod:`health_deep.history.store` for why that is the same fingerprint)."""
     from django.db.migrations.loader import MigrationLoader
 
+    sources = store.migration_sources()
     loader = MigrationLoader(None, ignore_no_migrations=True)
     disk: dict[Key, Any] = loader.disk_migrations
-    return CodeFacts(
+    files = sources.files if sources is not None else {}
+    fingerprints = {}
+    for key, migration in disk.items():
+        known = (reuse or {}).get(key)
+        if known is not None and key in files and known[0] == files[key]:
+            fingerprints[key] = known[1]
+        else:
+            fingerprints[key] = fingerprint(migration)
+    facts = CodeFacts(
         nodes=frozenset(loader.graph.nodes),
-        fingerprints={key: fingerprint(migration) for key, migration in disk.items()},
+        fingerprints=fingerprints,
         replaces={
             key: tuple((r[0], r[1]) for r in migration.replaces)
             for key, migration in disk.items()
             if migration.replaces
         },
     )
+    if sources is not None and set(files) == set(disk):
+        store.save("facts", sources.key, _record(facts, sources))
+    return facts
+
+
+def _record(facts: CodeFacts, sources: store.Sources) -> dict[str, Any]:
+    return {
+        "environment": store.environment(),
+        "nodes": sorted(facts.nodes),
+        "files": [
+            [app, name, sources.files[(app, name)], fp]
+            for (app, name), fp in sorted(facts.fingerprints.items())
+        ],
+        "replaces": [
+            [app, name, [list(r) for r in replaced]]
+            for (app, name), replaced in sorted(facts.replaces.items())
+        ],
+    }
+
+
+def _from_record(record: dict[str, Any]) -> CodeFacts:
+    return CodeFacts(
+        nodes=frozenset((str(a), str(n)) for a, n in record["nodes"]),
+        fingerprints={(str(a), str(n)): str(fp) for a, n, _sha, fp in record["files"]},
+        replaces={
+            (str(a), str(n)): tuple((str(r[0]), str(r[1])) for r in replaced)
+            for a, n, replaced in record["replaces"]
+        },
+    )
+
+
+def _sources() -> store.Sources | None:
+    return memo.cached("migrations:sources", store.migration_sources)
+
+
+def _stored_or_loaded() -> CodeFacts:
+    sources = _sources()
+    if sources is not None:
+        record = store.load("facts", sources.key)
+        if record is not None:
+            try:
+                return _from_record(record)
+            except (KeyError, TypeError, ValueError):
+                pass  # a damaged record: work the facts out again
+    reuse: dict[Key, tuple[str, str]] = {}
+    earlier = store.latest("facts")
+    if earlier is not None and earlier.get("environment") == store.environment():
+        try:
+            reuse = {(str(a), str(n)): (str(sha), str(fp)) for a, n, sha, fp in earlier["files"]}
+        except (KeyError, TypeError, ValueError):
+            reuse = {}
+    return load_code_facts(reuse=reuse)
 
 
 def find_changes() -> dict[str, list[str]]:
@@ -90,12 +156,29 @@ def _autodetector_class() -> Any:
 
 def code_facts() -> CodeFacts:
     """The process-wide :class:`CodeFacts`."""
-    return memo.cached("migrations:facts", load_code_facts)
+    return memo.cached("migrations:facts", _stored_or_loaded)
 
 
 def missing_migrations() -> dict[str, list[str]]:
-    """The process-wide result of :func:`find_changes`."""
-    return memo.cached("migrations:changes", find_changes)
+    """The release-wide result of :func:`find_changes`."""
+    return memo.cached("migrations:changes", _stored_or_found)
+
+
+def _stored_or_found() -> dict[str, list[str]]:
+    sources = _sources()
+    key = None if sources is None else store.models_key(sources)
+    if key is not None:
+        record = store.load("changes", key)
+        changes = None if record is None else record.get("changes")
+        if isinstance(changes, dict) and all(
+            isinstance(ops, list) and all(isinstance(o, str) for o in ops)
+            for ops in changes.values()
+        ):
+            return {str(app): ops for app, ops in changes.items()}
+    found = find_changes()
+    if key is not None:
+        store.save("changes", key, {"changes": found})
+    return found
 
 
 def reset() -> None:
