@@ -24,4 +24,4 @@ class HealthDeepConfig(AppConfig):
         if conf.get().warm_up:
             from health_deep import warmup
 
-            warmup.start()
+            warmup.start_once()

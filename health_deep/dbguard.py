@@ -11,23 +11,37 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
-from typing import Any
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 
 from health_deep import backends
 from health_deep.backends import Failure
 from health_deep.findings import Finding
+from health_deep.screen import Refused, check_intact, refuse_unsafe
 
-__all__ = ["Failure", "Refused", "classify", "failure_finding", "guarded"]
+__all__ = [
+    "Failure",
+    "Line",
+    "Refused",
+    "Unresponsive",
+    "bounded",
+    "classify",
+    "failure_finding",
+    "guarded",
+]
 
 logger = logging.getLogger("health_deep")
 
-
-class Refused(DatabaseError):
-    """A statement the guard will not run, or a transaction that user code ended or changed:
-    reported as a write (E304)."""
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -36,33 +50,176 @@ def guarded(alias: str, *, timeout: float, screen: bool = False) -> Iterator[Any
 
     ``screen`` is for user code (registered smoke queries, managers): statements that would
     end the transaction or change the session are refused, and a transaction ended anyway
-    (through the driver) is reported when the block ends.
+    (through the driver) is reported when the block ends. In a thread with a :class:`Line`,
+    each statement's start is noted, so another thread can tell one that never returns.
     """
-    from health_deep import userguard  # it builds on Refused, defined here
-
     connection = connections[alias]
     backend = backends.get(connection.vendor)
     restore: list[str] = []
-    try:
-        with transaction.atomic(using=alias), connection.cursor() as cursor:
-            outermost = len(connection.atomic_blocks) == 1
-            try:
-                restore = backend.limit(connection, cursor, timeout)
-                with backend.deadline(connection, timeout):
-                    if not screen:
-                        yield cursor
-                    else:
-                        with connection.execute_wrapper(userguard.screen):
+    line: Line | None = getattr(_lines, "line", None)
+    with contextlib.ExitStack() as watched:
+        if line is not None:
+            watched.enter_context(connection.execute_wrapper(line.timing(timeout)))
+        try:
+            with transaction.atomic(using=alias), connection.cursor() as cursor:
+                outermost = len(connection.atomic_blocks) == 1
+                try:
+                    restore = backend.limit(connection, cursor, timeout)
+                    with backend.deadline(connection, timeout):
+                        if not screen:
                             yield cursor
-                        userguard.check_intact(connection, outermost=outermost)
+                        else:
+                            with connection.execute_wrapper(refuse_unsafe):
+                                yield cursor
+                            check_intact(connection, outermost=outermost)
+                finally:
+                    transaction.set_rollback(True, using=alias)
+        finally:
+            # After the rollback: a failed query forbids further statements inside the block.
+            if restore:
+                with connection.cursor() as cursor:
+                    for statement in restore:
+                        cursor.execute(statement)
+
+
+_lines = threading.local()  # the Line of the running thread, if it has one
+
+
+class Line:
+    """The connections one thread opens for health_deep: with the vendor's client-side limits
+    (connect and read timeouts, keepalives), and the means for another thread to cut them.
+
+    Made in the thread that will use them, before it connects: Django keeps one connection
+    per alias and thread, so a thread health_deep starts has connections of its own, opened
+    on first use. :meth:`cut` shuts their sockets down from another thread, which frees a
+    thread stuck reading from a server or network that went silent (the driver raises, the
+    evaluation ends); :meth:`close` closes them when the thread's work is done. A connection
+    from the site's own pool (``OPTIONS['pool']``) is left with the pool's parameters.
+    """
+
+    def __init__(self, *, seconds: float) -> None:
+        self._lock = threading.Lock()  # close and cut never race on a reused descriptor
+        self._closed = False
+        self._due: float | None = None  # when the statement running now should have ended
+        _lines.line = self
+        self._wrappers = [connections[alias] for alias in settings.DATABASES]
+        for wrapper in self._wrappers:
+            if wrapper.connection is None and not wrapper.settings_dict.get("OPTIONS", {}).get(
+                "pool"
+            ):
+                _limit_client(wrapper, seconds)
+
+    def timing(self, timeout: float) -> Any:
+        """An execute wrapper that notes when each statement should end at the latest."""
+
+        def timed(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+            self._due = time.monotonic() + timeout
+            try:
+                return execute(sql, params, many, context)
             finally:
-                transaction.set_rollback(True, using=alias)
+                self._due = None
+
+        return timed
+
+    def overdue(self, *, grace: float) -> bool:
+        """A statement has run ``grace`` seconds past its own timeout: the server enforces
+        that timeout, so its answer is not coming (a dead host, a dropped connection)."""
+        due = self._due
+        return due is not None and time.monotonic() > due + grace
+
+    def cut(self) -> int:
+        """Shut down every open socket of these connections; how many were cut."""
+        cut = 0
+        with self._lock:
+            if self._closed:
+                return 0
+            for wrapper in self._wrappers:
+                raw = wrapper.connection
+                if raw is None:
+                    continue
+                try:
+                    fd = backends.get(wrapper.vendor).socket_of(raw)
+                except Exception:  # the driver no longer has one
+                    fd = None
+                if fd is not None and fd >= 0:
+                    _shut_down(fd)
+                    cut += 1
+        return cut
+
+    def close(self) -> None:
+        """Close the connections (every evaluation opens its own, so none is left open)."""
+        if getattr(_lines, "line", None) is self:
+            _lines.line = None
+        with self._lock:
+            self._closed = True
+            for connection in connections.all(initialized_only=True):
+                with contextlib.suppress(Exception):  # a cut socket: closing may complain
+                    connection.close()
+
+
+class Unresponsive(DatabaseError):
+    """A database that stopped answering mid-statement: its connection was cut."""
+
+
+def bounded(call: Callable[[], T], *, seconds: float, grace: float = 1.0) -> T:
+    """``call()`` in a thread of its own whose connections have the client's limits; a
+    statement still waiting ``grace`` seconds past its own timeout has its connection cut,
+    and :class:`Unresponsive` is raised when the call does not end even then. For commands
+    whose budget must hold on the client too (``plan --budget``), not only on the server."""
+    future: Future[T] = Future()
+    lines: list[Line] = []
+    ready = threading.Event()
+
+    def run() -> None:
+        line = Line(seconds=seconds)
+        lines.append(line)
+        ready.set()
+        try:
+            future.set_result(call())
+        except BaseException as exc:
+            future.set_exception(exc)
+        finally:
+            line.close()
+
+    threading.Thread(target=run, name="health_deep bounded", daemon=True).start()
+    ready.wait()
+    line = lines[0]
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except FutureTimeout:
+            if line.overdue(grace=grace):
+                break
+    # With nothing to cut (SQLite: a file, whose lock waits end by its busy timeout), the
+    # statement ends by itself: it gets the budget once more.
+    waited = grace if line.cut() else seconds + grace
+    try:
+        return future.result(timeout=waited)
+    except FutureTimeout:
+        raise Unresponsive("the database stopped answering; its connection was cut") from None
+
+
+def _limit_client(wrapper: Any, seconds: float) -> None:
+    backend = backends.get(wrapper.vendor)
+    original = wrapper.get_connection_params
+
+    def params() -> dict[str, Any]:
+        return backend.client_limits(original(), seconds)
+
+    wrapper.get_connection_params = params
+
+
+def _shut_down(fd: int) -> None:
+    try:
+        sock = socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # not connected any more
     finally:
-        # After the rollback: a failed query forbids further statements inside the block.
-        if restore:
-            with connection.cursor() as cursor:
-                for statement in restore:
-                    cursor.execute(statement)
+        sock.close()
 
 
 def classify(exc: BaseException) -> Failure:
@@ -70,6 +227,8 @@ def classify(exc: BaseException) -> Failure:
     (a message can quote a column named ``timeout``). Each vendor home knows its driver's."""
     if isinstance(exc, Refused):
         return Failure.READ_ONLY
+    if isinstance(exc, Unresponsive):
+        return Failure.UNREACHABLE
     cause = exc.__cause__ or exc
     for backend in backends.all_backends():
         kind = backend.classify(cause)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hmac
+import threading
+from concurrent.futures import Future
 
 from django.conf import settings
 from django.http import HttpRequest
 
-from health_deep import conf
+from health_deep import conf, dbguard
 
 TOKEN_HEADER = "X-Health-Token"
 
@@ -20,6 +22,26 @@ def allowed(request: HttpRequest) -> bool:
         return decided
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def allowed_later(request: HttpRequest) -> Future[bool]:
+    """:func:`allowed` in a thread of its own, with connections of its own under the client's
+    limits: the caller waits for it only as long as its deadline allows (loading a session
+    from a database that does not answer must not hold the probe, or the server's thread
+    that runs sync code for every request)."""
+    future: Future[bool] = Future()
+
+    def decide() -> None:
+        line = dbguard.Line(seconds=conf.get().abandon_after)
+        try:
+            future.set_result(allowed(request))
+        except BaseException as exc:
+            future.set_exception(exc)
+        finally:
+            line.close()
+
+    threading.Thread(target=decide, name="health_deep details", daemon=True).start()
+    return future
 
 
 def allowed_without_user(request: HttpRequest) -> bool | None:

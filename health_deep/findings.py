@@ -54,6 +54,7 @@ REGISTRY: dict[str, Kind] = _registry(
     ("E002", "database is unreachable"),
     ("E003", "check could not finish within its timeout"),
     ("E004", "check failed unexpectedly"),
+    ("W005", "check is starting: its first verdict in this process is not ready yet"),
     # 1xx: migration integrity
     ("E101", "migration on disk is not applied"),
     ("W102", "migration recorded in the database is unknown to the code"),

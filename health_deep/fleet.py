@@ -31,6 +31,12 @@ def scope() -> str | None:
         return None
 
 
+def known_scope() -> str | None:
+    """The scope when it has been worked out already; never computes (a probe asks this)."""
+    value = memo.peek("fleet:scope")
+    return value if isinstance(value, str) else None
+
+
 def _compute() -> str:
     digest = hashlib.sha256()
     for part in (_version(), _migrations(), _models(), _endpoints(), _settings(), _databases()):
@@ -53,42 +59,9 @@ def _migrations() -> list[tuple[str, str, str]]:
 
 
 def _models() -> list[tuple[Any, ...]]:
-    from django.apps import apps
+    from health_deep.history import store
 
-    described: list[tuple[Any, ...]] = []
-    for model in apps.get_models(include_auto_created=True):
-        opts = model._meta
-        fields = tuple(
-            (
-                f.name,
-                f.column,
-                f.get_internal_type(),
-                f.null,
-                getattr(f, "max_length", None),
-                f.primary_key,
-                f.unique,
-                _target(f),
-            )
-            for f in opts.local_concrete_fields
-        )
-        described.append(
-            (
-                opts.label,
-                opts.db_table,
-                opts.managed,
-                opts.proxy,
-                fields,
-                tuple(sorted(i.name for i in opts.indexes if i.name)),
-                tuple(sorted(c.name for c in opts.constraints)),
-            )
-        )
-    return sorted(described, key=lambda d: d[0])
-
-
-def _target(field: Any) -> str | None:
-    remote = getattr(field, "remote_field", None)
-    model = getattr(remote, "model", None)
-    return None if model is None else str(getattr(model, "_meta", model))
+    return store.describe_models()
 
 
 def _endpoints() -> list[tuple[str, str, str, str]]:

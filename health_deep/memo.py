@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from health_deep import conf
+
 T = TypeVar("T")
 
 _lock = threading.Lock()  # guards the two dicts below, never held while computing
@@ -59,6 +61,12 @@ def cached(name: str, compute: Callable[[], T]) -> T:
         return _cache[name]  # type: ignore[no-any-return]
 
 
+def peek(name: str) -> Any:
+    """The fact kept under ``name``, or None when it has not been computed yet (never
+    computes and never waits: for a probe that must not pay for it)."""
+    return _cache.get(name)
+
+
 def record(name: str) -> dict[str, Any]:
     """A small mutable record kept and forgotten like a fact (``name`` has its prefix)."""
     return cached(name, dict)
@@ -70,8 +78,6 @@ def forget(*prefixes: str) -> None:
     with _lock:
         for name in [n for n in _cache if not prefixes or n.startswith(prefixes)]:
             del _cache[name]
-    from health_deep import conf
-
     conf.forget()
 
 
@@ -84,7 +90,3 @@ def reset() -> None:
 def _setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting in FEEDS:
         forget(*FEEDS[setting])
-    if setting in ("HEALTH_DEEP", "CACHES"):
-        from health_deep.probe_cache import CACHE
-
-        CACHE.forget_shared()

@@ -21,13 +21,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from django.db import connections
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
-from health_deep import conf, fleet
+from health_deep import conf, dbguard, fleet, warmup
 from health_deep.findings import Finding
 
 logger = logging.getLogger("health_deep")
@@ -55,26 +56,57 @@ class Answer:
     took: float = 0.0  # seconds the evaluation behind these findings took
 
 
-def _evaluate(compute: Compute) -> list[Finding]:
-    try:
-        return compute()
-    finally:
-        # Worker threads open their own connections: close them, or every evaluation leaks one.
-        for connection in connections.all(initialized_only=True):
-            connection.close()
+class _Evaluation:
+    """One evaluation in flight: its thread's result, when it began querying, its connections."""
+
+    def __init__(self, *, first: bool, deadline: float) -> None:
+        self.future: Future[list[Finding]] = Future()
+        self.started = time.monotonic()
+        self.stop = self.started + deadline  # when the probe that started it stops waiting
+        self.first = first  # no result for its key in this process yet
+        self.querying: float | None = None  # monotonic time it began querying
+        self.line: dbguard.Line | None = None
+
+    def preparing(self) -> bool:
+        """Still working out code facts (no database yet)."""
+        return self.querying is None
+
+    def overdue(self, config: conf.Config) -> bool:
+        """Stuck on its databases: a statement a second past its own timeout (the server
+        would have ended it), or querying for far longer than its statements may take."""
+        if self.querying is None:
+            return False
+        if self.line is not None and self.line.overdue(grace=1.0 + config.statement_timeout):
+            return True
+        return time.monotonic() - self.querying > config.abandon_after
+
+
+_current = threading.local()  # the evaluation the running thread works for
+
+
+def time_left() -> float:
+    """Seconds until the probe that started the running evaluation stops waiting (a check
+    fits its own work, the smoke queries, into them); infinite outside an evaluation."""
+    evaluation: _Evaluation | None = getattr(_current, "evaluation", None)
+    return float("inf") if evaluation is None else evaluation.stop - time.monotonic()
+
+
+def _says_timed_out(findings: list[Finding]) -> bool:
+    return any(f.id == TIMED_OUT for f in findings)
+
+
+TIMED_OUT = "health_deep.E003"
 
 
 class ProbeCache:
     """Per-process TTL cache with single-flight evaluation. Thread-safe."""
 
     def __init__(self) -> None:
-        # Reentrant: a future that is already done runs its callback (which takes this lock)
-        # in the thread that registers it, and that thread holds the lock.
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._results: dict[str, Result] = {}
-        self._inflight: dict[str, Future[list[Finding]]] = {}
-        self._executor: ThreadPoolExecutor | None = None  # made on first use, not at import
+        self._inflight: dict[str, _Evaluation] = {}
         self.evaluations = 0  # how many evaluations started: the benchmarks and tests count it
+        self.abandoned = 0  # how many were given up as stuck
 
     def _known(self, key: str, ttl: float) -> Answer | None:
         """Under the lock: a fresh result, or, while another probe waits for its evaluation,
@@ -91,9 +123,11 @@ class ProbeCache:
         return None
 
     def _fresh(self, key: str, ttl: float) -> Answer | None:
-        """Under the lock: the result for ``key`` if it is younger than ``ttl``."""
+        """Under the lock: the result for ``key`` if it is younger than ``ttl``. A result
+        that says the database did not answer in time is not kept: the next probe asks
+        again (under load, serving it for a whole TTL made a passing slowness an outage)."""
         result = self._results.get(key)
-        if result is None or result.age() >= ttl:
+        if result is None or result.age() >= ttl or _says_timed_out(list(result.findings)):
             return None
         return Answer(list(result.findings), result.age(), took=result.took)
 
@@ -104,13 +138,28 @@ class ProbeCache:
         with self._lock:
             return self._known(key, ttl)
 
-    def out_of_time(self, key: str, timed_out: Callable[[], list[Finding]]) -> Answer:
-        """For a probe at its deadline: the last result marked stale, or ``timed_out()`` when
-        there is none or it is past the stale limit (unknown is not healthy)."""
-        result = self._results.get(key)
-        if result is None or result.age() >= conf.get().stale_limit:
-            return Answer(timed_out(), 0.0 if result is None else result.age(), stale=True)
-        return Answer(list(result.findings), result.age(), stale=True, took=result.took)
+    def out_of_time(
+        self,
+        key: str,
+        timed_out: Callable[[], list[Finding]],
+        starting: Callable[[], list[Finding]] | None = None,
+    ) -> Answer:
+        """For a probe at its deadline: the last result marked stale; with none, or one past
+        the stale limit, ``starting()`` while the first evaluation of this process is still
+        working out code facts, else ``timed_out()`` (unknown is not healthy)."""
+        with self._lock:
+            result = self._results.get(key)
+            evaluation = self._inflight.get(key)
+        if result is not None and result.age() < conf.get().stale_limit:
+            return Answer(list(result.findings), result.age(), stale=True, took=result.took)
+        if (
+            starting is not None
+            and evaluation is not None
+            and evaluation.first
+            and evaluation.preparing()
+        ):
+            return Answer(starting(), 0.0, stale=True)
+        return Answer(timed_out(), 0.0 if result is None else result.age(), stale=True)
 
     def get(
         self,
@@ -120,8 +169,16 @@ class ProbeCache:
         ttl: float,
         deadline: float,
         timed_out: Callable[[], list[Finding]],
+        prepare: Callable[[], object] | None = None,
+        starting: Callable[[], list[Finding]] | None = None,
     ) -> Answer:
-        """Findings for ``key`` no older than ``ttl``, within ``deadline`` seconds."""
+        """Findings for ``key`` no older than ``ttl``, within ``deadline`` seconds.
+
+        ``prepare`` works out the code facts the evaluation needs (no database): until the
+        first one in this process is done, a probe at its deadline gets ``starting()``
+        rather than ``timed_out()``: not evaluated yet is not critical.
+        """
+        stop = time.monotonic() + max(0.0, deadline)
         with self._lock:
             fresh = self._fresh(key, ttl)
         if fresh is not None:
@@ -133,57 +190,113 @@ class ProbeCache:
                 if mine is None or mine.at < shared.at:
                     self._results[key] = shared
             return Answer(list(shared.findings), shared.age(), took=shared.took)
+        stuck = None
         with self._lock:
+            evaluation = self._inflight.get(key)
+            if evaluation is not None and evaluation.overdue(conf.get()):
+                stuck, evaluation = evaluation, None  # abandoned: a fresh one starts below
+                del self._inflight[key]
+                self.abandoned += 1
             known = self._known(key, ttl)
-            if known is not None:
+            if known is not None and stuck is None:
                 return known
-            future = self._inflight.get(key)
-            if future is None:
-                future = self._start(key, compute, ttl)
+            if evaluation is None:
+                evaluation = self._start(key, compute, prepare, ttl, stop - time.monotonic())
+        if stuck is not None:
+            self._abandon(key, stuck)
         try:
-            findings = future.result(timeout=max(0.0, deadline))
+            findings = evaluation.future.result(timeout=max(0.0, stop - time.monotonic()))
         except FutureTimeout:
-            return self.out_of_time(key, timed_out)
+            return self.out_of_time(key, timed_out, starting)
         with self._lock:
             result = self._results.get(key)
         took = result.took if result is not None and result.age() < ttl else 0.0
         return Answer(findings, 0.0, took=took)
 
-    @property
-    def _pool(self) -> ThreadPoolExecutor:
-        # At most one evaluation per check is in flight (single-flight): enough threads for
-        # every check of several aliases, so a slow one never queues another behind it.
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="health_deep")
-        return self._executor
+    def give_way(self, *, until: float) -> None:
+        """Wait, holding no lock and no GIL, for the other evaluations in flight to finish, at
+        the latest until ``until`` (monotonic): for an elastic check (the smoke queries,
+        which fit in whatever time they get), so its Python work does not slow the checks
+        that cannot shrink (in a fresh process, all of them run at once)."""
+        mine = getattr(_current, "evaluation", None)
+        with self._lock:
+            others = [e.future for e in self._inflight.values() if e is not mine]
+        if others:
+            wait(others, timeout=max(0.0, until - time.monotonic()))
 
-    def _start(self, key: str, compute: Compute, ttl: float) -> Future[list[Finding]]:
+    def _abandon(self, key: str, evaluation: _Evaluation) -> None:
+        cut = evaluation.line.cut() if evaluation.line is not None else 0
+        logger.warning(
+            "health_deep: the %s evaluation is stuck on its database (no answer past the "
+            "statement timeout); it is abandoned (%d connection(s) cut) and a fresh one starts "
+            "on a new connection",
+            key.split(":", 1)[0],
+            cut,
+        )
+
+    def _start(
+        self,
+        key: str,
+        compute: Compute,
+        prepare: Callable[[], object] | None,
+        ttl: float,
+        deadline: float,
+    ) -> _Evaluation:
+        """Under the lock: one evaluation in a thread of its own (a stuck one holds only its
+        own thread, never a pool's), with connections of its own."""
         self.evaluations += 1
-        started = time.monotonic()
-        future = self._pool.submit(FleetCache.evaluate, key, ttl, lambda: _evaluate(compute))
-        self._inflight[key] = future
+        evaluation = _Evaluation(first=key not in self._results, deadline=deadline)
+        self._inflight[key] = evaluation
+        thread = threading.Thread(
+            target=self._run,
+            args=(key, evaluation, compute, prepare, ttl),
+            name=f"health_deep {key.split(':', 1)[0]}",
+            daemon=True,
+        )
+        thread.start()
+        return evaluation
 
-        def done(f: Future[list[Finding]]) -> None:
-            with self._lock:
-                self._inflight.pop(key, None)
-                if f.exception() is None:
-                    self._results[key] = Result(
-                        tuple(f.result()), time.time(), took=time.monotonic() - started
-                    )
+    def _run(
+        self,
+        key: str,
+        evaluation: _Evaluation,
+        compute: Compute,
+        prepare: Callable[[], object] | None,
+        ttl: float,
+    ) -> None:
+        _current.evaluation = evaluation
+        line = evaluation.line = dbguard.Line(seconds=conf.get().abandon_after)
+        try:
+            if prepare is not None:
+                with contextlib.suppress(Exception):  # the evaluation reports it as a finding
+                    prepare()
+            evaluation.querying = time.monotonic()
+            findings = FleetCache.evaluate(key, ttl, compute)
+        except BaseException as exc:
+            self._finish(key, evaluation, None)
+            evaluation.future.set_exception(exc)
+            return
+        finally:
+            line.close()
+            _current.evaluation = None
+        self._finish(key, evaluation, findings)
+        evaluation.future.set_result(findings)
 
-        future.add_done_callback(done)
-        return future
+    def _finish(self, key: str, evaluation: _Evaluation, findings: list[Finding] | None) -> None:
+        with self._lock:
+            if self._inflight.get(key) is not evaluation:
+                return  # abandoned: a fresher evaluation owns the key
+            del self._inflight[key]
+            if findings is not None:
+                took = time.monotonic() - evaluation.started
+                self._results[key] = Result(tuple(findings), time.time(), took=took)
 
     def clear(self) -> None:
         """Forget every result (the tests' fixture, between tests)."""
         with self._lock:
             self._results.clear()
             self.evaluations = 0
-        FleetCache.forget()
-
-    @staticmethod
-    def forget_shared() -> None:
-        """Forget the shared cache's connection and pause (its settings changed)."""
+            self.abandoned = 0
         FleetCache.forget()
 
 
@@ -251,8 +364,13 @@ class FleetCache:
 
     @staticmethod
     def _key(kind: str, key: str) -> str | None:
-        scope = fleet.scope()
-        return None if scope is None else f"health_deep:{kind}:{scope}:{key}"
+        """The shared key, or None while the release's scope is not known yet: it is worked
+        out in the background, never by a probe, and until then nothing is shared."""
+        scope = fleet.known_scope()
+        if scope is None:
+            warmup.start_once()
+            return None
+        return f"health_deep:{kind}:{scope}:{key}"
 
     @classmethod
     def get(cls, key: str, ttl: float) -> Result | None:
@@ -269,8 +387,10 @@ class FleetCache:
 
     @classmethod
     def evaluate(cls, key: str, ttl: float, compute: Compute) -> list[Finding]:
+        if not conf.get().cache_alias:
+            return compute()
         lock_key, result_key = cls._key("lock", key), cls._key("result", key)
-        if not conf.get().cache_alias or lock_key is None or result_key is None:
+        if lock_key is None or result_key is None:
             return compute()
         try:
             # One instance of the fleet evaluates; the lock expires by itself.
@@ -282,6 +402,8 @@ class FleetCache:
             return compute()
         started = time.monotonic()
         findings = compute()
+        if _says_timed_out(findings):
+            return findings  # unknown here is not a verdict to hand the fleet
         with contextlib.suppress(_Unavailable):
             cls._call(
                 "set",
@@ -293,7 +415,9 @@ class FleetCache:
 
     @classmethod
     def _wait(cls, result_key: str, ttl: float) -> Result | None:
-        stop = time.monotonic() + ttl
+        # Another instance evaluates: its answer comes within a deadline or it is stuck,
+        # and then this one evaluates itself.
+        stop = time.monotonic() + min(ttl, conf.get().deadline)
         while time.monotonic() < stop:
             result = cls._call("get", result_key)
             if isinstance(result, Result) and result.age() < ttl:
@@ -310,6 +434,12 @@ class FleetCache:
 
 class _Unavailable(Exception):
     """The shared cache is not configured, paused, slow or failing: evaluate locally."""
+
+
+@receiver(setting_changed, dispatch_uid="health_deep.probe_cache.setting_changed")
+def _setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("HEALTH_DEEP", "CACHES"):
+        FleetCache.forget()  # another cache, or another alias of it
 
 
 CACHE = ProbeCache()

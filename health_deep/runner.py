@@ -81,6 +81,36 @@ def deadline_finding(alias: str, check: str, deadline: float) -> Finding:
     )
 
 
+def starting_finding(alias: str, check: str) -> Finding:
+    """A check whose first evaluation in this process is still working out the code facts:
+    not evaluated yet, which is not the same as unknown."""
+    return Finding(
+        id="health_deep.W005",
+        alias=alias,
+        object=alias or check,
+        message=f"The {check} check is starting: this process is still working out the code "
+        "facts it needs, and its first verdict follows within seconds.",
+        hint="/health/ready/ answers 503 until then. Running `manage.py migrate` or "
+        "`manage.py health_deep` in the release keeps these facts for the next process.",
+    )
+
+
+def migration_facts(*, include_code: bool) -> None:
+    """Work out what the migration check needs from the code (no database)."""
+    graph.code_facts()
+    if include_code and conf.get().check_missing_migrations:
+        graph.missing_migrations()
+
+
+def schema_facts(alias: str) -> None:
+    """Work out the expected schema of ``alias`` where that needs no database."""
+    if alias not in settings.DATABASES:
+        return
+    backend = backends.get(connections[alias].vendor)
+    if backends.supports_schema(backend.vendor) and not backend.features.types_need_server:
+        expected_schema(alias)
+
+
 def unknown_alias(alias: str) -> Finding:
     return Finding(
         id="health_deep.E001",

@@ -12,54 +12,16 @@ anything but a commit, or opens connections of its own.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 
-from health_deep import backends
-from health_deep.dbguard import Refused, guarded
+from health_deep.dbguard import guarded
+from health_deep.screen import Refused
 
 T = TypeVar("T")
-
-# First keywords a read-only probe never needs: transaction control, session and schema
-# changes, locks, file access. ORM querysets never start with any of them.
-_REFUSED_STATEMENT = re.compile(
-    r"^\s*(?:/\*.*?\*/\s*)*(COMMIT|ROLLBACK|BEGIN|START|END|SAVEPOINT|RELEASE|SET|RESET|"
-    r"DISCARD|CREATE|ALTER|DROP|TRUNCATE|RENAME|GRANT|REVOKE|LOCK|UNLOCK|PRAGMA|ATTACH|"
-    r"DETACH|VACUUM|REINDEX|COPY|LISTEN|NOTIFY|LOAD|HANDLER|FLUSH|KILL|INSTALL|DO|CALL|"
-    r"PREPARE|EXECUTE|DEALLOCATE|XA)\b",
-    re.IGNORECASE | re.DOTALL,
-)
-# Functions that change the session from inside a SELECT: locks held past the transaction,
-# user variables, settings.
-_REFUSED_CALL = re.compile(
-    r"\b(pg_advisory_lock|pg_advisory_lock_shared|pg_try_advisory_lock|"
-    r"pg_try_advisory_lock_shared|set_config|get_lock|release_lock|release_all_locks)\s*\(|:=",
-    re.IGNORECASE,
-)
-
-
-def screen(
-    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
-) -> Any:
-    """Execute wrapper: refuse what a read-only probe must never run."""
-    if _REFUSED_STATEMENT.match(sql) or _REFUSED_CALL.search(sql):
-        raise Refused(f"health_deep refused a statement in a smoke query: {sql[:120]!r}")
-    return execute(sql, params, many, context)
-
-
-def check_intact(connection: BaseDatabaseWrapper, *, outermost: bool) -> None:
-    """Raise :class:`Refused` when the guard's transaction was ended under it (a commit
-    through the driver): what ran after it was not rolled back."""
-    if backends.get(connection.vendor).transaction_ended(connection, outermost=outermost):
-        raise Refused(
-            "a smoke query ended the guard's transaction: what it ran afterwards "
-            "was not rolled back"
-        )
 
 
 class _Unguarded(BaseException):

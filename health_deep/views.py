@@ -17,7 +17,7 @@ import typing
 from typing import Any
 
 import django
-from asgiref.sync import async_to_sync, markcoroutinefunction, sync_to_async
+from asgiref.sync import async_to_sync, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.http import http_date
@@ -227,8 +227,19 @@ def result_status(result: HealthCheckResult) -> str:
     return "warn" if isinstance(result.error, ServiceWarning) else "fail"
 
 
-def overall_status(results: typing.Iterable[HealthCheckResult]) -> str:
+STARTING = "health_deep.W005"
+
+
+def overall_status(results: typing.Iterable[HealthCheckResult], *, profile: str = "deep") -> str:
+    """The verdict word. A check still starting (W005) is a warning on ``/health/`` (a
+    recycled worker must not page anyone) and a failure on ``/health/ready/``: a process that
+    does not know its verdict yet is not ready for traffic."""
+    results = list(results)
     words = {result_status(r) for r in results}
+    if profile == "ready" and any(
+        f.id == STARTING for r in results for f in getattr(r.check, "findings", ())
+    ):
+        return "fail"
     return "fail" if "fail" in words else "warn" if "warn" in words else "pass"
 
 
@@ -285,7 +296,7 @@ class HealthView(HealthCheckView):
                 return None
             results.append(result)
         self.results = results
-        self.status = overall_status(self.results)
+        self.status = overall_status(self.results, profile=self.profile)
         decided = details.allowed_without_user(request)
         if decided is None and any(self._findings(r) for r in self.results):
             return None  # only the session can tell
@@ -300,7 +311,7 @@ class HealthView(HealthCheckView):
             self.results = list(
                 await asyncio.gather(*(c.get_result(executor) for c in self.get_checks()))
             )
-        self.status = overall_status(self.results)
+        self.status = overall_status(self.results, profile=self.profile)
         self.show_details = await self._show_details(request, started=started)
         return self._render(request)
 
@@ -333,7 +344,7 @@ class HealthView(HealthCheckView):
         left = conf.get().deadline - (time.perf_counter() - started)
         try:
             return await asyncio.wait_for(
-                sync_to_async(details.allowed)(request), timeout=max(0.05, left)
+                asyncio.wrap_future(details.allowed_later(request)), timeout=max(0.05, left)
             )
         except Exception:  # a session store that is down or slow: not authorised
             logger.warning(

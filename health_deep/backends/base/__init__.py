@@ -81,3 +81,14 @@ class BaseBackend:
         """Whether the guard's transaction was ended under it; None when the vendor does not
         tell cheaply."""
         return None
+
+    def client_limits(self, params: dict[str, Any], seconds: float) -> dict[str, Any]:
+        """The driver's connection parameters with limits the client itself enforces (connect,
+        keepalive, read timeouts), so that a server or network that goes silent cannot hold
+        a connection health_deep opened; what the site set is kept."""
+        return params
+
+    def socket_of(self, raw: Any) -> int | None:
+        """The file descriptor of an open driver connection, or None (closed, or the driver
+        does not tell): what another thread shuts down to free a thread stuck reading it."""
+        return None

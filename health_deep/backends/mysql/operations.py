@@ -70,3 +70,15 @@ def transaction_ended(connection: Any, *, outermost: bool) -> bool | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT @@in_transaction")
         return not int(cursor.fetchone()[0])
+
+
+def client_limits(params: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """mysqlclient's socket timeouts: a server that stops answering mid-query raises (2013)
+    instead of holding the thread."""
+    whole = max(2, math.ceil(seconds))
+    limits = {"connect_timeout": whole, "read_timeout": whole, "write_timeout": whole}
+    return {**limits, **params}  # what the site chose wins
+
+
+def socket_of(raw: Any) -> int | None:
+    return int(raw.fileno()) if getattr(raw, "open", False) else None

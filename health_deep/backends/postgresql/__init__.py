@@ -30,3 +30,9 @@ class Backend(BaseBackend):
 
     def transaction_ended(self, connection: Any, *, outermost: bool) -> bool | None:
         return operations.transaction_ended(connection.connection)
+
+    def client_limits(self, params: dict[str, Any], seconds: float) -> dict[str, Any]:
+        return operations.client_limits(params, seconds)
+
+    def socket_of(self, raw: Any) -> int | None:
+        return operations.socket_of(raw)

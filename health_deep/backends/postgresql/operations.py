@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from health_deep.backends.base import Failure
@@ -22,15 +23,46 @@ _SQLSTATE = {
 _SQLSTATE_CLASSES = {"08": Failure.UNREACHABLE, "28": Failure.UNREACHABLE}
 
 
+IDLE_IN_TRANSACTION_MS = 5000  # a probe's transaction that goes quiet this long is ended
+
+
 def limit(cursor: Any, timeout: float) -> list[str]:
-    """``SET LOCAL`` ends with the (sub)transaction: nothing leaks into the app's session."""
+    """``SET LOCAL`` ends with the (sub)transaction: nothing leaks into the app's session.
+
+    The server ends a guarded transaction left idle for a few seconds (a client that went
+    away or stopped reading), so it never holds its locks for longer than that; never less
+    than ten statement timeouts, so the client's own work between statements cannot trip it.
+    """
     ms = max(1, int(timeout * 1000))
+    idle = max(IDLE_IN_TRANSACTION_MS, 10 * ms)
     cursor.execute(
         f"SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}; "
-        "SET LOCAL idle_in_transaction_session_timeout = 0; "
+        f"SET LOCAL idle_in_transaction_session_timeout = {idle}; "
         "SET LOCAL transaction_read_only = on"
     )
     return []
+
+
+def client_limits(params: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """libpq's own limits: a connect timeout, TCP keepalives, and a TCP user timeout (data
+    unacknowledged that long breaks the connection). Ignored on a Unix socket."""
+    whole = max(2, math.ceil(seconds))
+    limits = {
+        "connect_timeout": whole,
+        "keepalives": 1,
+        "keepalives_idle": whole,
+        "keepalives_interval": 1,
+        "keepalives_count": 3,
+        "tcp_user_timeout": whole * 1000,
+    }
+    return {**limits, **params}  # what the site chose wins
+
+
+def socket_of(raw: Any) -> int | None:
+    if raw.closed:
+        return None
+    pgconn = getattr(raw, "pgconn", None)  # psycopg 3; psycopg2 has fileno()
+    return int(pgconn.socket if pgconn is not None else raw.fileno())
 
 
 def classify(cause: BaseException) -> Failure | None:

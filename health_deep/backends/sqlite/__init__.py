@@ -38,3 +38,6 @@ class Backend(BaseBackend):
 
     def transaction_ended(self, connection: Any, *, outermost: bool) -> bool | None:
         return not connection.connection.in_transaction
+
+    def client_limits(self, params: dict[str, Any], seconds: float) -> dict[str, Any]:
+        return operations.client_limits(params, seconds)

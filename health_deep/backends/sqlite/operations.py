@@ -48,3 +48,9 @@ def classify(cause: BaseException) -> Failure | None:
     if name == "SQLITE_ERROR" and str(cause).startswith("no such table"):
         return Failure.MISSING_TABLE
     return Failure.OTHER
+
+
+def client_limits(params: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """The driver's busy timeout bounds the first statement of a connection, which runs
+    before the guard sets its own (reading the schema waits on a writer's lock)."""
+    return {"timeout": seconds, **params}

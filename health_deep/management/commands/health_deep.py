@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from health_deep import conf, probe_client, rollout, runner
+from health_deep import conf, dbguard, probe_client, rollout, runner
 from health_deep.dbguard import failure_finding
 from health_deep.findings import Finding, Severity, status_of
 from health_deep.history import ledger, lockfile
@@ -31,6 +32,7 @@ from health_deep.history import ledger, lockfile
 logger = logging.getLogger("health_deep")
 
 EXIT_OK, EXIT_CRITICAL, EXIT_USAGE = 0, 1, 2
+MAX_BUDGET = 3600.0  # seconds: past an hour a deploy gate is no longer a gate
 CHECKS = ("migrations", "schema", "smoke")
 
 
@@ -172,10 +174,18 @@ class Command(BaseCommand):
         alias = options["database"]
         if alias not in settings.DATABASES:
             raise CommandError(f"--database {alias}: not in settings.DATABASES", returncode=2)
-        if options["budget"] <= 0:
-            raise CommandError("--budget must be more than 0 seconds", returncode=EXIT_USAGE)
+        budget = options["budget"]
+        if not math.isfinite(budget) or not 0 < budget <= MAX_BUDGET:
+            raise CommandError(
+                f"--budget must be more than 0 and at most {MAX_BUDGET:g} seconds",
+                returncode=EXIT_USAGE,
+            )
         try:
-            plan = rollout.against_database(alias, budget=options["budget"])
+            # On the client too: a server that stops answering mid-count costs the budget
+            # and a second, never a hang (the budget is the server's statement timeout).
+            plan = dbguard.bounded(
+                lambda: rollout.against_database(alias, budget=budget), seconds=budget
+            )
         except DatabaseError as exc:
             finding = failure_finding(alias, "plan", exc)
             raise CommandError(f"{finding.message} {exc}", returncode=EXIT_USAGE) from exc
