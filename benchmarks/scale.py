@@ -54,7 +54,8 @@ from genapp import models
 previous = None
 for i in range(int(sys.argv[1])):
     model = getattr(models, f"M{i}")
-    previous = model.objects.create(name=f"row {i}", **({"parent": previous} if i else {}))
+    linked = hasattr(model, "parent_id") and previous is not None
+    previous = model.objects.create(name=f"row {i}", **({"parent": previous} if linked else {}))
 """
 
 MEASURE = """
@@ -88,12 +89,19 @@ print(json.dumps(out))
 """
 
 
-def model_source(count: int) -> str:
+def _has_parent(i: int, chain: int | None) -> bool:
+    return i % chain != 0 if chain else i != 0
+
+
+def model_source(count: int, *, chain: int | None = None) -> str:
+    """``count`` models, each with a foreign key to the one before it; ``chain`` cuts the
+    chain every that many models (migrate re-renders every model a chain links, so one chain
+    through 500 models makes ``migrate`` take minutes)."""
     lines = ["from django.db import models", ""]
     for i in range(count):
         parent = (
             f'    parent = models.ForeignKey("M{i - 1}", null=True, on_delete=models.SET_NULL)\n'
-            if i
+            if _has_parent(i, chain)
             else ""
         )
         lines.append(
@@ -119,7 +127,7 @@ def model_source(count: int) -> str:
     return "\n".join(lines)
 
 
-def views_source(count: int) -> str:
+def views_source(count: int, *, chain: int | None = None) -> str:
     lines = [
         "from django.urls import path",
         "from django.views.generic import ListView",
@@ -129,7 +137,9 @@ def views_source(count: int) -> str:
     ]
     for i in range(count):
         queryset = (
-            f"models.M{i}.objects.select_related('parent')" if i else f"models.M{i}.objects.all()"
+            f"models.M{i}.objects.select_related('parent')"
+            if _has_parent(i, chain)
+            else f"models.M{i}.objects.all()"
         )
         lines.append(f"    path('m{i}/', ListView.as_view(queryset={queryset}), name='m{i}'),")
     return "\n".join([*lines, "]", ""])

@@ -18,6 +18,9 @@ class HealthDeepConfig(AppConfig):
         from health_deep.history.ledger import record_after_migrate
 
         post_migrate.connect(record_after_migrate, sender=self, dispatch_uid="health_deep.ledger")
+        from health_deep.history.graph import keep_for_next_process
+
+        post_migrate.connect(keep_for_next_process, sender=self, dispatch_uid="health_deep.store")
 
         from health_deep import conf
 

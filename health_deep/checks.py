@@ -46,8 +46,13 @@ class ServedCheck(HealthCheck):
     age: float = dataclasses.field(default=0.0, init=False, repr=False, compare=False)
     stale: bool = dataclasses.field(default=False, init=False, repr=False, compare=False)
     took: float = dataclasses.field(default=0.0, init=False, repr=False, compare=False)
+    # perf_counter() when the request arrived, set by the view; None: when run() is called
+    request_started: float | None = dataclasses.field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     name = "check"
+    ANSWER_TIME = 0.05  # seconds kept from the deadline to render and send the answer
 
     def key(self) -> str:
         return f"{self.name}:{self!r}"
@@ -56,9 +61,9 @@ class ServedCheck(HealthCheck):
         raise NotImplementedError
 
     def prepare(self) -> None:
-        """Work out the code facts :meth:`evaluate` needs, with no database: until the first
-        time this is done in a process, a probe at its deadline hears "starting" (W005),
-        not "unknown" (E003)."""
+        """Work out the code facts :meth:`evaluate` needs, with no database (its time never
+        counts as waiting on the database). Until the first evaluation in a process is done,
+        a probe at its deadline hears "starting" (W005), not "unknown" (E003)."""
 
     def alias_for_timeout(self) -> str:
         return getattr(self, "alias", "")
@@ -80,6 +85,10 @@ class ServedCheck(HealthCheck):
         config = conf.get()
         answer = CACHE.peek(self.key(), ttl=config.cache_ttl)
         if answer is None:
+            # The deadline counts from when the request arrived (the view says when), less
+            # the time to answer: a busy process must not spend it before the wait begins.
+            began = self.request_started or time.perf_counter()
+            left = config.deadline - self.ANSWER_TIME - (time.perf_counter() - began)
             waiting = asyncio.get_running_loop().run_in_executor(
                 None,
                 functools.partial(
@@ -87,7 +96,7 @@ class ServedCheck(HealthCheck):
                     self.key(),
                     self.evaluate,
                     ttl=config.cache_ttl,
-                    deadline=config.deadline,
+                    deadline=max(0.0, left),
                     timed_out=self._timed_out,
                     prepare=self.prepare,
                     starting=self._starting,
@@ -96,7 +105,7 @@ class ServedCheck(HealthCheck):
             try:
                 # The deadline holds even when the loop's thread pool is busy (under ASGI
                 # many probes share it): past it, answer with what is known.
-                answer = await asyncio.wait_for(waiting, timeout=config.deadline + 0.05)
+                answer = await asyncio.wait_for(waiting, timeout=max(0.0, left) + 0.05)
             except TimeoutError:
                 answer = CACHE.out_of_time(self.key(), self._timed_out, self._starting)
         self._settle(answer)

@@ -87,37 +87,47 @@ _lines = threading.local()  # the Line of the running thread, if it has one
 
 class Line:
     """The connections one thread opens for health_deep: with the vendor's client-side limits
-    (connect and read timeouts, keepalives), and the means for another thread to cut them.
+    (connect and read timeouts, keepalives), and the means for another thread to cut the one
+    it is stuck on.
 
     Made in the thread that will use them, before it connects: Django keeps one connection
     per alias and thread, so a thread health_deep starts has connections of its own, opened
-    on first use. :meth:`cut` shuts their sockets down from another thread, which frees a
+    on first use. Each statement :func:`guarded` runs notes when it should end at the latest
+    and its socket (read in the thread that owns the connection: drivers refuse to be used
+    from two threads). :meth:`cut` shuts that socket down from another thread, which frees a
     thread stuck reading from a server or network that went silent (the driver raises, the
-    evaluation ends); :meth:`close` closes them when the thread's work is done. A connection
-    from the site's own pool (``OPTIONS['pool']``) is left with the pool's parameters.
+    evaluation ends); :meth:`close` closes the connections when the thread's work is done.
+    A connection from the site's own pool (``OPTIONS['pool']``) keeps the pool's parameters.
     """
 
     def __init__(self, *, seconds: float) -> None:
-        self._lock = threading.Lock()  # close and cut never race on a reused descriptor
+        self._lock = threading.Lock()  # a socket is shut down only while its statement runs
         self._closed = False
         self._due: float | None = None  # when the statement running now should have ended
-        _lines.line = self
-        self._wrappers = [connections[alias] for alias in settings.DATABASES]
-        for wrapper in self._wrappers:
-            if wrapper.connection is None and not wrapper.settings_dict.get("OPTIONS", {}).get(
-                "pool"
-            ):
+        self._socket: int | None = None  # the socket it waits on
+        for alias in settings.DATABASES:
+            wrapper = connections[alias]
+            options = wrapper.settings_dict.get("OPTIONS", {})
+            if wrapper.connection is None and not options.get("pool"):
                 _limit_client(wrapper, seconds)
+        _lines.line = self
 
     def timing(self, timeout: float) -> Any:
-        """An execute wrapper that notes when each statement should end at the latest."""
+        """An execute wrapper that notes each statement's latest end and its socket."""
 
         def timed(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
-            self._due = time.monotonic() + timeout
+            wrapper = context["connection"]
+            try:
+                fd = backends.get(wrapper.vendor).socket_of(wrapper.connection)
+            except Exception:  # the driver does not tell
+                fd = None
+            with self._lock:
+                self._due, self._socket = time.monotonic() + timeout, fd
             try:
                 return execute(sql, params, many, context)
             finally:
-                self._due = None
+                with self._lock:
+                    self._due = self._socket = None
 
         return timed
 
@@ -128,23 +138,12 @@ class Line:
         return due is not None and time.monotonic() > due + grace
 
     def cut(self) -> int:
-        """Shut down every open socket of these connections; how many were cut."""
-        cut = 0
+        """Shut down the socket of the statement running now; how many were cut (0 or 1)."""
         with self._lock:
-            if self._closed:
+            if self._closed or self._socket is None or self._socket < 0:
                 return 0
-            for wrapper in self._wrappers:
-                raw = wrapper.connection
-                if raw is None:
-                    continue
-                try:
-                    fd = backends.get(wrapper.vendor).socket_of(raw)
-                except Exception:  # the driver no longer has one
-                    fd = None
-                if fd is not None and fd >= 0:
-                    _shut_down(fd)
-                    cut += 1
-        return cut
+            _shut_down(self._socket)
+            return 1
 
     def close(self) -> None:
         """Close the connections (every evaluation opens its own, so none is left open)."""
@@ -152,9 +151,9 @@ class Line:
             _lines.line = None
         with self._lock:
             self._closed = True
-            for connection in connections.all(initialized_only=True):
-                with contextlib.suppress(Exception):  # a cut socket: closing may complain
-                    connection.close()
+        for connection in connections.all(initialized_only=True):
+            with contextlib.suppress(Exception):  # a cut socket: closing may complain
+                connection.close()
 
 
 class Unresponsive(DatabaseError):

@@ -18,9 +18,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -63,13 +64,9 @@ class _Evaluation:
         self.future: Future[list[Finding]] = Future()
         self.started = time.monotonic()
         self.stop = self.started + deadline  # when the probe that started it stops waiting
-        self.first = first  # no result for its key in this process yet
+        self.first = first  # no result, and no abandoned evaluation, for its key yet
         self.querying: float | None = None  # monotonic time it began querying
         self.line: dbguard.Line | None = None
-
-    def preparing(self) -> bool:
-        """Still working out code facts (no database yet)."""
-        return self.querying is None
 
     def overdue(self, config: conf.Config) -> bool:
         """Stuck on its databases: a statement a second past its own timeout (the server
@@ -98,6 +95,38 @@ def _says_timed_out(findings: list[Finding]) -> bool:
 TIMED_OUT = "health_deep.E003"
 
 
+class _Responsive:
+    """While code facts are worked out (seconds of pure Python in a fresh process), the
+    interpreter hands the GIL over more often, so the threads that serve requests (the probe
+    waiting for its deadline, ``/health/live/``, the site's own) are not starved by them.
+    Process-wide, so kept to that window and restored as found afterwards."""
+
+    INTERVAL = 0.001  # seconds (CPython's default is 0.005)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._previous = 0.0
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            self._active += 1
+            if self._active == 1:
+                self._previous = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._previous, self.INTERVAL))
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0:
+                    sys.setswitchinterval(self._previous)
+
+
+_responsive = _Responsive()
+
+
 class ProbeCache:
     """Per-process TTL cache with single-flight evaluation. Thread-safe."""
 
@@ -105,6 +134,7 @@ class ProbeCache:
         self._lock = threading.Lock()
         self._results: dict[str, Result] = {}
         self._inflight: dict[str, _Evaluation] = {}
+        self._abandoned: set[str] = set()  # keys whose evaluation was once given up
         self.evaluations = 0  # how many evaluations started: the benchmarks and tests count it
         self.abandoned = 0  # how many were given up as stuck
 
@@ -145,19 +175,17 @@ class ProbeCache:
         starting: Callable[[], list[Finding]] | None = None,
     ) -> Answer:
         """For a probe at its deadline: the last result marked stale; with none, or one past
-        the stale limit, ``starting()`` while the first evaluation of this process is still
-        working out code facts, else ``timed_out()`` (unknown is not healthy)."""
+        the stale limit, ``starting()`` while the first evaluation of this process runs (in a
+        fresh process every check works out its code facts at once, and one check's facts
+        slow another's queries), else ``timed_out()`` (unknown is not healthy). A first
+        evaluation stuck on its database is abandoned like any other, and the next one is
+        not a first: a database that does not answer at start-up is E003 within seconds."""
         with self._lock:
             result = self._results.get(key)
             evaluation = self._inflight.get(key)
         if result is not None and result.age() < conf.get().stale_limit:
             return Answer(list(result.findings), result.age(), stale=True, took=result.took)
-        if (
-            starting is not None
-            and evaluation is not None
-            and evaluation.first
-            and evaluation.preparing()
-        ):
+        if starting is not None and evaluation is not None and evaluation.first:
             return Answer(starting(), 0.0, stale=True)
         return Answer(timed_out(), 0.0 if result is None else result.age(), stale=True)
 
@@ -174,9 +202,10 @@ class ProbeCache:
     ) -> Answer:
         """Findings for ``key`` no older than ``ttl``, within ``deadline`` seconds.
 
-        ``prepare`` works out the code facts the evaluation needs (no database): until the
-        first one in this process is done, a probe at its deadline gets ``starting()``
-        rather than ``timed_out()``: not evaluated yet is not critical.
+        ``prepare`` works out the code facts the evaluation needs (no database: its time is
+        never taken for a stuck query). Until the first evaluation in this process is done,
+        a probe at its deadline gets ``starting()`` rather than ``timed_out()``: not
+        evaluated yet is not critical.
         """
         stop = time.monotonic() + max(0.0, deadline)
         with self._lock:
@@ -196,6 +225,7 @@ class ProbeCache:
             if evaluation is not None and evaluation.overdue(conf.get()):
                 stuck, evaluation = evaluation, None  # abandoned: a fresh one starts below
                 del self._inflight[key]
+                self._abandoned.add(key)
                 self.abandoned += 1
             known = self._known(key, ttl)
             if known is not None and stuck is None:
@@ -245,7 +275,8 @@ class ProbeCache:
         """Under the lock: one evaluation in a thread of its own (a stuck one holds only its
         own thread, never a pool's), with connections of its own."""
         self.evaluations += 1
-        evaluation = _Evaluation(first=key not in self._results, deadline=deadline)
+        first = key not in self._results and key not in self._abandoned
+        evaluation = _Evaluation(first=first, deadline=deadline)
         self._inflight[key] = evaluation
         thread = threading.Thread(
             target=self._run,
@@ -268,7 +299,7 @@ class ProbeCache:
         line = evaluation.line = dbguard.Line(seconds=conf.get().abandon_after)
         try:
             if prepare is not None:
-                with contextlib.suppress(Exception):  # the evaluation reports it as a finding
+                with _responsive(), contextlib.suppress(Exception):  # reported by evaluate
                     prepare()
             evaluation.querying = time.monotonic()
             findings = FleetCache.evaluate(key, ttl, compute)
@@ -295,6 +326,8 @@ class ProbeCache:
         """Forget every result (the tests' fixture, between tests)."""
         with self._lock:
             self._results.clear()
+            self._inflight.clear()  # what is still running is discarded when it ends
+            self._abandoned.clear()
             self.evaluations = 0
             self.abandoned = 0
         FleetCache.forget()

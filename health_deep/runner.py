@@ -82,14 +82,15 @@ def deadline_finding(alias: str, check: str, deadline: float) -> Finding:
 
 
 def starting_finding(alias: str, check: str) -> Finding:
-    """A check whose first evaluation in this process is still working out the code facts:
-    not evaluated yet, which is not the same as unknown."""
+    """A check whose first evaluation in this process has not finished: not evaluated yet,
+    which is not the same as unknown."""
     return Finding(
         id="health_deep.W005",
         alias=alias,
         object=alias or check,
-        message=f"The {check} check is starting: this process is still working out the code "
-        "facts it needs, and its first verdict follows within seconds.",
+        message=f"The {check} check is starting: its first evaluation in this process has not "
+        "finished yet (the code facts it needs, then its queries); its verdict follows within "
+        "seconds.",
         hint="/health/ready/ answers 503 until then. Running `manage.py migrate` or "
         "`manage.py health_deep` in the release keeps these facts for the next process.",
     )

@@ -307,10 +307,12 @@ class HealthView(HealthCheckView):
         cached = self.answer_from_cache(request)
         if cached is not None:
             return cached
+        checks = list(self.get_checks())
+        for check in checks:
+            if isinstance(check, ServedCheck):
+                check.request_started = started
         with self.get_executor() as executor:
-            self.results = list(
-                await asyncio.gather(*(c.get_result(executor) for c in self.get_checks()))
-            )
+            self.results = list(await asyncio.gather(*(c.get_result(executor) for c in checks)))
         self.status = overall_status(self.results, profile=self.profile)
         self.show_details = await self._show_details(request, started=started)
         return self._render(request)

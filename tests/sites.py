@@ -41,10 +41,14 @@ class Site:
         }
 
     def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.manage_with({}, *args)
+
+    def manage_with(self, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+        """``manage.py`` with ``env`` over the site's environment."""
         return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=self.path,
-            env=self.env,
+            env={**self.env, **env},
             capture_output=True,
             text=True,
             timeout=120,

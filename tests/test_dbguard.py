@@ -135,3 +135,76 @@ def test_a_refused_login_is_E002_on_every_check(broken_alias: str, django_db_blo
         ]
 
     assert [f.id for f in found] == ["health_deep.E002"] * 3, found
+
+
+# -- connections another thread can cut --------------------------------------------------
+
+
+SLEEP = {"postgresql": "SELECT pg_sleep(30)", "mysql": "SELECT SLEEP(30)"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_that_never_returns_is_cut_from_another_thread() -> None:
+    import threading
+
+    from django.db import DatabaseError
+
+    if connection.vendor not in SLEEP:
+        pytest.skip("a file has no socket to cut: SQLite's own timeouts end its waits")
+    outcome: dict[str, Any] = {}
+    lines: list[dbguard.Line] = []
+    started = threading.Event()
+
+    def stuck() -> None:
+        line = dbguard.Line(seconds=30)
+        lines.append(line)
+        try:
+            with dbguard.guarded("default", timeout=30) as cursor:
+                started.set()
+                cursor.execute(SLEEP[connection.vendor])  # as if the server had gone silent
+        except DatabaseError as exc:
+            outcome["error"] = exc
+        finally:
+            line.close()
+
+    thread = threading.Thread(target=stuck, daemon=True)
+    thread.start()
+    started.wait(10)
+    time.sleep(0.3)
+    assert not lines[0].overdue(grace=1.0)  # within its own 30 s timeout: not stuck
+    begun = time.monotonic()
+    assert thread.is_alive(), outcome
+    assert lines[0].cut() >= 1
+    thread.join(5)
+
+    assert not thread.is_alive()
+    assert time.monotonic() - begun < 2
+    assert dbguard.classify(outcome["error"]) is Failure.UNREACHABLE
+
+
+def test_a_line_gives_its_connections_the_clients_limits() -> None:
+    import threading
+
+    from django.db import connections
+
+    params: dict[str, Any] = {}
+
+    def made() -> None:
+        dbguard.Line(seconds=4.2)
+        params.update(connections["default"].get_connection_params())
+        connections["default"].close()
+
+    thread = threading.Thread(target=made)
+    thread.start()
+    thread.join()
+
+    limits = {
+        "postgresql": {"connect_timeout": 5, "keepalives": 1, "tcp_user_timeout": 5000},
+        "mysql": {"connect_timeout": 5, "read_timeout": 5, "write_timeout": 5},
+        "sqlite": {"timeout": 4.2},
+    }[connection.vendor]
+    site = settings.DATABASES["default"].get("OPTIONS", {})
+    expected = {key: site.get(key, value) for key, value in limits.items()}  # the site's win
+    assert {key: params.get(key) for key in expected} == expected
+    own = connection.get_connection_params()  # the site's own connections: untouched
+    assert not (set(limits) - set(site)) & set(own)

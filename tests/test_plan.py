@@ -445,3 +445,41 @@ def locked(url: str, table: str) -> Iterator[None]:
             yield
         finally:
             other.close()
+
+
+@pytest.mark.parametrize("budget", ["nan", "inf", "86400"])
+def test_a_budget_that_is_not_a_number_of_seconds_exits_2(release_1: Site, budget: str) -> None:
+    result = release_1.manage("health_deep", "plan", f"--budget={budget}")
+
+    assert result.returncode == 2
+    assert "--budget must be" in result.stderr
+
+
+@pytest.mark.skipif(BACKEND == "sqlite", reason="a server that stops answering: not a file")
+def test_a_server_that_stops_answering_mid_count_exits_within_the_budget(
+    release_1: Site,
+) -> None:
+    from tests.proxy import SilentProxy
+
+    release_2(release_1, 'migrations.AddField("integration", "note", models.TextField(null=True))')
+    release_1.migrate()
+    integrations(release_1, 3)
+    release_3(release_1, 'migrations.AlterField("integration", "note", models.TextField())')
+    url = urlparse(release_1.env["DATABASE_URL"])
+    proxy = SilentProxy((url.hostname or "127.0.0.1", url.port or 5432))
+    through = release_1.env["DATABASE_URL"].replace(f":{url.port}/", f":{proxy.port}/")
+    try:
+        proxy.swallow(b"IS NULL")  # the preflight's count never reaches the server
+        started = time.monotonic()
+        result = release_1.manage_with(
+            {"DATABASE_URL": through}, "health_deep", "plan", "--budget", "3", "--format", "json"
+        )
+        took = time.monotonic() - started
+    finally:
+        proxy.close()
+
+    assert proxy.swallowed == 1
+    assert result.returncode == 1, result.stderr  # E404 stands; the count is unknown
+    [unknown] = found(json.loads(result.stdout), "W410")
+    assert "stopped answering" in unknown["message"]
+    assert took < 3 + 2 + 4, took  # the budget, the grace, and the process's own start-up

@@ -500,3 +500,132 @@ def test_atomic_requests_neither_wraps_nor_breaks_a_probe(
 
     assert Client().get("/health/ready/").status_code == 200
     assert asyncio.run(asgi()) == 200  # Django refuses ATOMIC_REQUESTS around an async view
+
+
+# -- a fresh process, and evaluations that never end --------------------------------------
+
+
+def starting() -> list[Finding]:
+    return [Finding(id="health_deep.W005", object="x", message="starting")]
+
+
+def test_W005_a_first_evaluation_still_running_is_starting_not_E003() -> None:
+    cache, calls = ProbeCache(), []
+
+    first = cache.get(
+        "k", slow(0.3, calls), ttl=5, deadline=0.05, timed_out=timed_out, starting=starting
+    )
+
+    assert [f.id for f in first.findings] == ["health_deep.W005"]
+
+
+def test_a_later_evaluation_past_the_deadline_is_not_starting() -> None:
+    cache, calls = ProbeCache(), []
+    cache.get("k", slow(0, calls), ttl=0.05, deadline=1, timed_out=timed_out, starting=starting)
+    time.sleep(0.1)
+
+    with override_settings(HEALTH_DEEP={"MAX_AGE": 0.01}):
+        later = cache.get(
+            "k", slow(0.3, calls), ttl=0.05, deadline=0.05, timed_out=timed_out, starting=starting
+        )
+
+    assert [f.id for f in later.findings] == ["health_deep.E003"]
+
+
+@override_settings(
+    HEALTH_DEEP={"DEADLINE": 0.05, "STATEMENT_TIMEOUT": 0.01, "SMOKE_DEADLINE": 0.01}
+)
+def test_an_evaluation_stuck_past_the_abandon_limit_is_replaced_and_not_starting_again() -> None:
+    cache, hung = ProbeCache(), threading.Event()
+
+    def hangs() -> list[Finding]:
+        hung.wait(10)  # a database that never answers
+        return []
+
+    answers = [cache.get("k", hangs, ttl=5, deadline=0.05, timed_out=timed_out, starting=starting)]
+    time.sleep(0.25)  # past 2 deadlines + 4 statement timeouts + the smoke deadline
+    answers.append(
+        cache.get("k", slow(0, []), ttl=5, deadline=0.5, timed_out=timed_out, starting=starting)
+    )
+    answers.append(
+        cache.get("k", hangs, ttl=5, deadline=0.05, timed_out=timed_out, starting=starting)
+    )
+    hung.set()
+
+    assert [f.id for f in answers[0].findings] == ["health_deep.W005"]
+    assert cache.abandoned == 1 and cache.evaluations == 2
+    assert answers[1].findings == [] and not answers[1].stale  # the fresh one answered
+    assert answers[2].findings == []
+
+
+def test_a_result_that_timed_out_is_not_kept_for_the_ttl() -> None:
+    cache, calls = ProbeCache(), []
+    cache.get("k", slow(0, calls, timed_out()), ttl=60, deadline=1, timed_out=timed_out)
+
+    again = cache.get("k", slow(0, calls), ttl=60, deadline=1, timed_out=timed_out)
+
+    assert len(calls) == 2
+    assert again.findings == []
+
+
+def slow_facts(seconds: float):  # type: ignore[no-untyped-def]
+    from health_deep import runner
+
+    real = runner.migration_facts
+
+    def facts(**kwargs: bool) -> None:
+        time.sleep(seconds)
+        real(**kwargs)
+
+    return facts
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+@override_settings(HEALTH_DEEP={"DEADLINE": 0.3})
+def test_a_worker_still_starting_is_503_on_ready_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from health_deep import runner
+
+    monkeypatch.setattr(runner, "migration_facts", slow_facts(2.0))
+    client = Client()
+
+    deep = client.get("/health/", HTTP_ACCEPT="application/json")
+    ready = client.get("/health/ready/", HTTP_ACCEPT="application/json")
+
+    assert deep.status_code == 200 and deep.json()["status"] == "warn"
+    assert ready.status_code == 503 and ready.json()["status"] == "fail"
+    checks = deep.json()["checks"]
+    assert checks["Connection(alias='default')"]["status"] == "pass"  # it waits on nothing
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_fleet_scope_is_never_worked_out_by_a_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    from health_deep import fleet
+
+    threads: list[str] = []
+    real = fleet._compute
+    monkeypatch.setattr(
+        fleet, "_compute", lambda: threads.append(threading.current_thread().name) or real()
+    )
+    caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES=caches, HEALTH_DEEP={"CACHE_ALIAS": "default"}):
+        assert Client().get("/health/").status_code == 200
+        stop = time.monotonic() + 10
+        while fleet.known_scope() is None and time.monotonic() < stop:
+            time.sleep(0.02)
+
+    assert threads == ["health_deep-warm-up"]
+
+
+@override_settings(
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+    HEALTH_DEEP={"CACHE_ALIAS": "default"},
+)
+def test_a_result_that_timed_out_is_not_shared_with_the_fleet() -> None:
+    fleet.scope()
+    instance_a, instance_b, calls = ProbeCache(), ProbeCache(), []
+
+    instance_a.get("k", slow(0, calls, timed_out()), ttl=60, deadline=1, timed_out=timed_out)
+    answer = instance_b.get("k", slow(0, calls), ttl=60, deadline=1, timed_out=timed_out)
+
+    assert len(calls) == 2
+    assert answer.findings == []

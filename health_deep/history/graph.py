@@ -9,6 +9,7 @@ depend only on the code, which does not change while a process runs. ``code_fact
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 from health_deep import memo
@@ -16,6 +17,8 @@ from health_deep.history import store
 from health_deep.history.fingerprint import fingerprint
 
 Key = tuple[str, str]
+
+logger = logging.getLogger("health_deep")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,3 +187,16 @@ def _stored_or_found() -> dict[str, list[str]]:
 def reset() -> None:
     """Forget what the migration files told (``migrate`` may have written some)."""
     memo.forget("migrations:", "fleet:")
+
+
+def keep_for_next_process(**kwargs: Any) -> None:
+    """``post_migrate`` receiver: leave this release's code facts in the store (once per
+    release), so the workers a deploy starts next load them instead of working them out."""
+    from health_deep import conf
+
+    try:
+        code_facts()
+        if conf.get().check_missing_migrations:
+            missing_migrations()
+    except Exception:  # migrate reports broken code itself; never fail it from here
+        logger.debug("health_deep: the code facts could not be kept", exc_info=True)

@@ -153,11 +153,11 @@ def ask(alias: str, asked: list[Question], *, budget: float) -> list[Finding]:
                 rows = _count(alias, question)
         except DatabaseError as exc:
             kind = dbguard.classify(exc)
-            why = (
-                "the count did not finish within the time budget (a lock or a large table)"
-                if kind is dbguard.Failure.TIMEOUT
-                else f"the count failed ({type(exc).__name__})"
-            )
+            why = {
+                dbguard.Failure.TIMEOUT: "the count did not finish within the time budget "
+                "(a lock or a large table)",
+                dbguard.Failure.UNREACHABLE: "the database stopped answering during the count",
+            }.get(kind, f"the count failed ({type(exc).__name__})")
             findings.append(_unknown(alias, question, why))
             continue
         except Exception as exc:  # a field the ORM cannot count on: unknown, never "0 rows"

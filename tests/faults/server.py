@@ -51,7 +51,17 @@ class Server:
     """``gunicorn`` (WSGI, 2 workers x 8 threads) or ``uvicorn`` (ASGI, 2 workers)."""
 
     def __init__(
-        self, kind: str, env: dict[str, str], log: Path, *, workers: int = 2, threads: int = 8
+        self,
+        kind: str,
+        env: dict[str, str],
+        log: Path,
+        *,
+        workers: int = 2,
+        threads: int = 8,
+        app: str = "example.wsgi:application",
+        worker_class: str = "gthread",
+        extra: tuple[str, ...] = (),
+        cwd: Path | None = None,
     ) -> None:
         self.kind, self.env, self.port = kind, env, free_port()
         bind = f"127.0.0.1:{self.port}"
@@ -60,7 +70,7 @@ class Server:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "example.wsgi:application",
+                app,
                 "--bind",
                 bind,
                 "--workers",
@@ -68,11 +78,12 @@ class Server:
                 "--threads",
                 str(threads),
                 "--worker-class",
-                "gthread",
+                worker_class,
                 "--backlog",
                 "2048",
                 "--timeout",
                 "60",
+                *extra,
             ]
         else:
             command = [
@@ -94,7 +105,7 @@ class Server:
             ]
         self.log = log.open("w")
         self.process = subprocess.Popen(
-            command, env=env, stdout=self.log, stderr=self.log, start_new_session=True
+            command, env=env, cwd=cwd, stdout=self.log, stderr=self.log, start_new_session=True
         )
         self._wait_until_up()
 
