@@ -97,14 +97,15 @@ plan-vs-linter: $(VENV)/.installed
 	.venv-realworld/bin/python -m pip install --quiet -e ".[postgres,mysql]" -r tests/realworld/requirements.txt -r benchmarks/requirements.txt
 	.venv-realworld/bin/python benchmarks/plan_vs_linter.py --out plan_vs_linter.jsonl
 
-## The whole performance comparison, in process and under real servers (~40 min); its output
+## The whole performance comparison, in process, under real servers and from a cold start (~50 min); its output
 ## replaces docs/benchmark-latest.md only when every part ran.
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
 	{ echo "# Latest benchmark output"; echo; \
 	  echo "Written by \`make bench\` on $$(date -u +%Y-%m-%d); see [performance](performance.md)."; echo; \
 	  $(BIN)/python benchmarks/compare.py --markdown && echo && \
-	  $(BIN)/python benchmarks/serve.py --markdown; } > .bench.md && mv .bench.md docs/benchmark-latest.md
+	  $(BIN)/python benchmarks/serve.py --markdown && echo && \
+	  $(BIN)/python benchmarks/coldstart.py --markdown; } > .bench.md && mv .bench.md docs/benchmark-latest.md
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check health_deep tests example_project benchmarks

@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from health_deep import runner
-from health_deep.findings import Finding
+from health_deep.findings import Finding, Severity
 from tests.smokeapp.models import Author, Book, Publisher
 from tests.test_schema_drift import MY, PG, SQLITE, modify, rebuild, sql
 
@@ -305,3 +305,18 @@ def test_an_overridden_get_queryset_is_never_counted_as_covered(library: None) -
         "0 of 2 endpoint(s) covered by 1 smoke query(ies); 2 only by their base queryset"
     )
     assert coverage.details["covered"] == []
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="tests.urls_scoped")
+def test_a_manager_that_needs_a_scope_leaves_its_endpoint_uncovered_not_the_site(
+    library: None,
+) -> None:
+    findings = runner.smoke_findings()
+
+    assert [f.id for f in findings if f.severity > Severity.INFO] == []
+    coverage = next(f for f in findings if f.id == "health_deep.I305")
+    assert coverage.details["covered"] == ["/books/ (books)"]
+    [scoped] = coverage.details["not_covered"]
+    assert scoped["endpoint"] == "/events/ (events)"
+    assert "ScopeError" in scoped["reason"]

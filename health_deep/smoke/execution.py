@@ -24,6 +24,7 @@ from django.db.models.query import RawQuerySet
 
 from health_deep import dbguard, memo, userguard
 from health_deep.findings import Finding
+from health_deep.smoke import contexts
 from health_deep.smoke.discovery import Endpoint
 
 REGISTERED = "*"  # the alias of a registered callable: whichever it reaches
@@ -46,18 +47,43 @@ class Query:
     sql: str = ""
 
 
-def plan(endpoints: Iterable[Endpoint]) -> list[Query]:
-    """Group covered endpoints by the query they run (computed once per process)."""
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """The distinct queries to run, and the endpoints whose query could not even be built."""
+
+    queries: list[Query]
+    unplanned: tuple[Endpoint, ...] = ()  # each with query None and the reason
+
+
+def plan(endpoints: Iterable[Endpoint]) -> Plan:
+    """Group covered endpoints by the query they run (computed once per process).
+
+    Planning is per endpoint: a manager or queryset that raises while the query is built (one
+    that needs a context only a request gives, like django-scopes' ``ScopeError``) leaves that
+    endpoint not covered, with the reason, and every other endpoint planned. A database error
+    is not caught here: the guard's transaction is spoiled for the rest, and the caller
+    reports it.
+    """
     groups: dict[str, Query] = {}
+    unplanned: list[Endpoint] = []
     for endpoint in endpoints:
         if endpoint.query is None:
             continue
-        query = _describe(endpoint)
+        try:
+            with contexts.unscoped():
+                query = _describe(endpoint)
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            unplanned.append(
+                dataclasses.replace(endpoint, query=None, reason=contexts.why_not_built(exc))
+            )
+            continue
         known = groups.get(query.key)
         groups[query.key] = dataclasses.replace(
             known or query, endpoints=(*(known.endpoints if known else ()), endpoint)
         )
-    return list(groups.values())
+    return Plan(list(groups.values()), tuple(unplanned))
 
 
 def _describe(endpoint: Endpoint) -> Query:
@@ -192,7 +218,8 @@ def _failure_id(exc: DatabaseError) -> str:
 
 def _run_one(query: Query) -> Finding | None:
     try:
-        _fetch_one(query.make())
+        with contexts.unscoped():
+            _fetch_one(query.make())
     except DatabaseError as exc:
         if dbguard.classify(exc) is dbguard.Failure.UNREACHABLE:
             raise

@@ -48,17 +48,26 @@ def smoke_endpoints() -> list[Endpoint]:
     return memo.cached("smoke:endpoints", compute)
 
 
-def smoke_plan() -> list[execution.Query]:
-    """The distinct queries behind the endpoints, planned once per process. Planning builds
-    each view's queryset, which runs the site's managers (user code): under the guard."""
-
-    def compute() -> list[execution.Query]:
+def _planned() -> execution.Plan:
+    def compute() -> execution.Plan:
         endpoints = smoke_endpoints()
         return userguard.call_guarded(
             lambda: execution.plan(endpoints), known=set(), timeout=conf.get().statement_timeout
         )
 
     return memo.cached("smoke:plan", compute)
+
+
+def smoke_plan() -> list[execution.Query]:
+    """The distinct queries behind the endpoints, planned once per process. Planning builds
+    each view's queryset, which runs the site's managers (user code): under the guard."""
+    return _planned().queries
+
+
+def _as_planned(endpoints: list[Endpoint]) -> list[Endpoint]:
+    """The endpoints, those whose queryset could not be built marked not covered."""
+    unplanned = {(e.route, e.name, e.view): e for e in _planned().unplanned}
+    return [unplanned.get((e.route, e.name, e.view), e) for e in endpoints]
 
 
 def smoke_findings(*, deadline: float | None = None) -> list[Finding]:
@@ -88,7 +97,7 @@ def smoke_findings(*, deadline: float | None = None) -> list[Finding]:
     outcome = execution.run(queries, deadline=left, timeout=config.statement_timeout)
     findings = list(outcome.findings)
     if endpoints:  # nothing to cover is not worth a line in the report
-        findings.append(_coverage(endpoints, queries))
+        findings.append(_coverage(_as_planned(endpoints), queries))
     if outcome.skipped:
         labels = [e.label for q in outcome.skipped for e in q.endpoints]
         findings.append(
