@@ -32,6 +32,8 @@ def allowed_later(request: HttpRequest) -> Future[bool]:
     future: Future[bool] = Future()
 
     def decide() -> None:
+        if not future.set_running_or_notify_cancel():
+            return  # the caller gave up before it began
         line = dbguard.Line(seconds=conf.get().abandon_after)
         try:
             future.set_result(allowed(request))

@@ -629,3 +629,23 @@ def test_a_result_that_timed_out_is_not_shared_with_the_fleet() -> None:
 
     assert len(calls) == 2
     assert answer.findings == []
+
+
+@pytestmark_db
+@override_settings(SESSION_ENGINE="tests.hangingsession")
+def test_a_session_store_that_hangs_costs_the_deadline_not_more(
+    client: Client, broken: None
+) -> None:
+    from tests import hangingsession
+
+    client.cookies["sessionid"] = "h" * 32
+    try:
+        started = time.monotonic()
+        response = client.get("/health/", HTTP_ACCEPT="application/json")
+        took = time.monotonic() - started
+    finally:
+        hangingsession.RELEASE.set()
+
+    assert response.status_code == 503  # the verdict, without details: not authorised
+    assert "findings" not in response.json()["checks"]["Migrations(alias='default')"]
+    assert took < 0.9 + 0.5, took
