@@ -95,8 +95,9 @@ def render(checks: Iterable[CheckState], *, up: bool, versions: dict[str, str]) 
     for name, help_text, value in per_check:
         lines += _family(name, "gauge", help_text)
         lines += [f'{name}{{check="{_label(c.name)}"}} {value(c)}' for c in checks]
-    lines += _family("health_deep_build", "gauge", "Versions of health_deep and Django (1).")
-    labels = ",".join(f'{k}="{_label(v)}"' for k, v in sorted(versions.items()))
-    lines.append(f"health_deep_build{{{labels}}} 1")
+    if versions:  # only for callers allowed to see details
+        lines += _family("health_deep_build", "gauge", "Versions of health_deep and Django (1).")
+        labels = ",".join(f'{k}="{_label(v)}"' for k, v in sorted(versions.items()))
+        lines.append(f"health_deep_build{{{labels}}} 1")
     lines.append("# EOF")
     return "\n".join(lines) + "\n"

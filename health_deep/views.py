@@ -102,9 +102,11 @@ def live(request: HttpRequest) -> HttpResponse:
                 '{"status": "pass", "checks": {}}', content_type="application/health+json"
             )
         case "openmetrics":
-            versions = {"health_deep": health_deep.__version__, "django": django.get_version()}
+            # Versions tell an attacker which advisories apply: authorised callers only.
+            shown = bool(details.allowed_without_user(request))
             response = HttpResponse(
-                metrics.render([], up=True, versions=versions), content_type=metrics.CONTENT_TYPE
+                metrics.render([], up=True, versions=build_versions() if shown else {}),
+                content_type=metrics.CONTENT_TYPE,
             )
         case "html":
             response = page("pass", [], show_details=False, status=200)
@@ -116,6 +118,11 @@ def live(request: HttpRequest) -> HttpResponse:
 
 
 _NEVER = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def build_versions() -> dict[str, str]:
+    """The versions ``health_deep_build`` names, for callers allowed to see details."""
+    return {"health_deep": health_deep.__version__, "django": django.get_version()}
 
 
 def never_cached(response: HttpResponse) -> None:
@@ -405,7 +412,7 @@ class HealthView(HealthCheckView):
                     serve_seconds=result.time_taken,
                 )
             )
-        versions = {"health_deep": health_deep.__version__, "django": django.get_version()}
+        versions = build_versions() if self.show_details else {}  # authorised callers only
         body = metrics.render(states, up=self.status != "fail", versions=versions)
         return HttpResponse(body, content_type=metrics.CONTENT_TYPE, status=200)
 

@@ -278,3 +278,22 @@ def test_base_that_git_does_not_know_exits_2(repo: Site) -> None:
 
     assert result.returncode == 2
     assert "no-such-branch" in result.stderr
+
+
+def test_base_that_looks_like_an_option_reaches_git_as_nothing(repo: Site) -> None:
+    written = repo.path / "written-by-git"
+
+    result = lock(repo, "--check", f"--base=--output={written}")
+
+    assert result.returncode == 2
+    assert not list(repo.path.glob("written-by-git*"))  # git never took it for --output
+
+
+def test_a_lockfile_that_is_not_utf8_exits_2_with_a_clear_message(repo: Site) -> None:
+    (repo.path / "migrations.lock").write_bytes(b"# health_deep\n\xff\xfe broken\n")
+
+    result = lock(repo, "--check")
+
+    assert result.returncode == 2
+    assert "not UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr

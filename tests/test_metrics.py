@@ -9,6 +9,7 @@ import subprocess
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import override_settings
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -93,10 +94,29 @@ def test_a_critical_finding_turns_up_to_0(client: Client, restore_django_migrati
     promtool(text)
 
 
-def test_a_healthy_site_exports_its_build_and_passes_promtool(client: Client) -> None:
-    text = scrape(client)
+def test_a_healthy_site_exports_its_build_to_authorised_callers_and_passes_promtool(
+    client: Client,
+) -> None:
+    token = "metrics-test-token-0123456789"
+    with override_settings(HEALTH_DEEP={"TOKEN": token}):
+        response = client.get(
+            "/health/", HTTP_ACCEPT="application/openmetrics-text", HTTP_X_HEALTH_TOKEN=token
+        )
+    text = response.content.decode()
 
     found = samples(text)
     assert found[("health_deep_up", ())] == 1
     assert any(name == "health_deep_build" for name, _ in found)
+    promtool(text)
+
+
+@pytest.mark.parametrize("url", ["/health/", "/health/ready/", "/health/live/"])
+def test_anonymous_callers_never_see_the_versions(client: Client, url: str) -> None:
+    import django
+
+    response = client.get(url, HTTP_ACCEPT="application/openmetrics-text")
+    text = response.content.decode()
+
+    assert "health_deep_up" in text
+    assert "health_deep_build" not in text and django.get_version() not in text
     promtool(text)

@@ -483,3 +483,20 @@ def test_a_server_that_stops_answering_mid_count_exits_within_the_budget(
     [unknown] = found(json.loads(result.stdout), "W410")
     assert "stopped answering" in unknown["message"]
     assert took < 3 + 2 + 4, took  # the budget, the grace, and the process's own start-up
+
+
+def test_W406_names_the_operation_that_adds_the_constraint(release_1: Site) -> None:
+    release_2(
+        release_1,
+        'migrations.AlterField("integration", "base_url", models.URLField(max_length=200, '
+        "unique=True))",
+        'migrations.AddField("integration", "note", models.TextField(null=True))',
+    )
+
+    code, report = plan(release_1)
+
+    assert code == 0  # a warning: the running release may still write what it refuses
+
+    [finding] = found(report, "W406")
+    assert "integrations.0003_release_2 operation 1" in finding["message"], finding
+    assert finding["details"]["operation"].startswith("Alter field base_url")

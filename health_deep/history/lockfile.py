@@ -158,15 +158,26 @@ def at_revision(lockfile: Path, revision: str) -> str:
     if not top:
         raise LockfileError(f"{lockfile} is not in a git repository: --base needs one")
     relative = lockfile.resolve().relative_to(Path(top).resolve()).as_posix()
-    text = _git(Path(top), "show", f"{revision}:{relative}")
+    # The revision comes from a pipeline's arguments: resolved to a commit first, so that
+    # nothing it says ("--output=...") can reach git as an option.
+    verified = _git(
+        Path(top), "rev-parse", "--verify", "--quiet", operands=(f"{revision}^{{commit}}",)
+    )
+    commit = (verified or "").strip()
+    if not commit:
+        raise LockfileError(f"git knows no commit {revision!r}")
+    text = _git(Path(top), "show", operands=(f"{commit}:{relative}",))
     if text is None:
         raise LockfileError(f"git has no {relative} at {revision!r}")
     return text
 
 
-def _git(cwd: Path, *args: str) -> str | None:
+def _git(cwd: Path, *options: str, operands: tuple[str, ...] = ()) -> str | None:
+    """``git <options> --end-of-options <operands>``: an operand is never read as an option,
+    whatever it says."""
+    command = ["git", *options, *(("--end-of-options", *operands) if operands else ())]
     try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout if result.returncode == 0 else None
@@ -175,12 +186,14 @@ def _git(cwd: Path, *args: str) -> str | None:
 def _previous_source(migration_file: Path, *, lockfile: Path) -> str | None:
     """The migration file as it was in the commit that last changed the lockfile."""
     folder = lockfile.resolve().parent
-    commit = (_git(folder, "log", "-1", "--format=%H", "--", lockfile.name) or "").strip()
+    commit = (
+        _git(folder, "log", "-1", "--format=%H", operands=("--", lockfile.name)) or ""
+    ).strip()
     top = (_git(folder, "rev-parse", "--show-toplevel") or "").strip()
     if not commit or not top:
         return None
     relative = migration_file.resolve().relative_to(Path(top).resolve())
-    return _git(Path(top), "show", f"{commit}:{relative.as_posix()}")
+    return _git(Path(top), "show", operands=(f"{commit}:{relative.as_posix()}",))
 
 
 @contextlib.contextmanager

@@ -193,7 +193,7 @@ def judge(
     old: list[ExpectedTable],
     before: list[ExpectedTable],
     after: list[ExpectedTable],
-    blame: Callable[[str, str | None], Cause | None],
+    blame: Callable[[str, str | tuple[str, ...] | None], Cause | None],
 ) -> list[Finding]:
     """What the pending migrations break for the release whose models are ``old``.
 
@@ -219,7 +219,17 @@ def judge(
         column = drift.object.rpartition(".")[2] if "." in drift.object else None
         field = fields.get(drift.object)
         field_name = field.rpartition(".")[2] if field else column
-        step = blame(model, field_name if plan_id != "health_deep.E401" else None)
+        named: str | tuple[str, ...] | None = field_name
+        if plan_id == "health_deep.E401":
+            named = None
+        elif plan_id == "health_deep.W406":  # the operation adding it, not the model's last
+            columns = [str(c) for c in drift.details.get("actual") or ()]
+            table = drift.object.rpartition(".")[0]
+            named = (
+                column or "",
+                *((fields.get(f"{table}.{c}") or c).rpartition(".")[2] for c in columns),
+            )
+        step = blame(model, named)
         cause = f"{step.where} ({step.text})" if step else "the pending migrations"
         findings.append(
             Finding(

@@ -63,6 +63,9 @@ class Step:
         model = getattr(op, "model_name", None)
         if model:
             fields = [getattr(op, a, None) for a in ("name", "old_name", "new_name")]
+            constraint = getattr(op, "constraint", None) or getattr(op, "index", None)
+            if constraint is not None:  # AddConstraint, AddIndex: its name and its fields
+                fields += [getattr(constraint, "name", None), *getattr(constraint, "fields", ())]
             found |= {(model.lower(), f) for f in fields if isinstance(f, str)}
             found.add((model.lower(), None))
         else:
@@ -94,11 +97,13 @@ class Releases:
             exact=False,
         )
 
-    def blame(self, model: str, field: str | None) -> Step | None:
+    def blame(self, model: str, field: str | tuple[str, ...] | None) -> Step | None:
         """The pending operation that most plausibly changed ``model`` ("app.Model") or one
-        of its fields: the last one naming the field, else the last one naming the model."""
+        of its fields (or names: a constraint's name, then its fields): the last one naming
+        the first of them it can, else the last one naming the model."""
         app, _, name = model.partition(".")
-        wanted: list[tuple[str, str | None]] = [(name.lower(), field)] if field else []
+        names = (field,) if isinstance(field, str) else field or ()
+        wanted: list[tuple[str, str | None]] = [(name.lower(), f) for f in names]
         wanted.append((name.lower(), None))
         for pair in wanted:
             for step in reversed(self.steps):

@@ -294,7 +294,7 @@ def run_lock(command: BaseCommand, options: dict[str, Any]) -> int:
     apps = lockfile.project_apps(include_installed=options["all_apps"])
     code = lockfile.load(apps)
     if not options["check"]:
-        path.write_text(lockfile.render(code.fingerprints))
+        path.write_text(lockfile.render(code.fingerprints), encoding="utf-8")
         command.stdout.write(f"Wrote {len(code.fingerprints)} migration fingerprints to {path}.")
         return EXIT_OK
     if not path.exists():
@@ -303,14 +303,22 @@ def run_lock(command: BaseCommand, options: dict[str, Any]) -> int:
         )
         return EXIT_CRITICAL
     try:
-        locked = lockfile.parse(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        command.stderr.write(
+            f"{path}: not UTF-8 text (byte {exc.start}): regenerate it with "
+            "`manage.py health_deep lock`"
+        )
+        return EXIT_USAGE
+    try:
+        locked = lockfile.parse(text)
     except lockfile.LockfileError as exc:
         command.stderr.write(f"{path}: {exc}")
         return EXIT_CRITICAL
     report = lockfile.compare(locked, code, apps=apps, lockfile=path)
     _print_lock_report(command, report, path, update=options["update"])
     if options["update"] and (report.new or report.squashed_away):
-        path.write_text(lockfile.render(lockfile.updated(locked, code, report)))
+        path.write_text(lockfile.render(lockfile.updated(locked, code, report)), encoding="utf-8")
     failed = report.failed(allow_new=options["update"])
     if not failed:
         command.stdout.write(f"{path}: {len(code.fingerprints)} migrations match.")
