@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import threading
 from concurrent.futures import Future
 
 from django.conf import settings
 from django.http import HttpRequest
 
-from health_deep import conf, dbguard
+from health_deep import conf, dbguard, memo
+
+logger = logging.getLogger("health_deep")
 
 TOKEN_HEADER = "X-Health-Token"
 
@@ -59,6 +62,7 @@ def allowed_without_user(request: HttpRequest) -> bool | None:
         if hmac.compare_digest(presented.encode("utf-8", "replace"), config.token.encode()):
             return True
     if config.details_ips and _remote_addr(request) in config.details_ips:
+        _warn_if_forwarded(request)
         return True
     if not hasattr(request, "user") or settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return False  # no session: anonymous, whatever the user middleware would say
@@ -78,3 +82,24 @@ def _presented_token(request: HttpRequest) -> str | None:
         return token
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+_FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+
+
+def _warn_if_forwarded(request: HttpRequest) -> None:
+    """Once per process: an address in ``DETAILS_IPS`` that came with a proxy header may
+    itself have come from that header (uvicorn trusts ``X-Forwarded-For`` from 127.0.0.1 by
+    default), and then any caller that can reach the server can claim it."""
+    if not any(request.META.get(name) for name in _FORWARDED):
+        return
+    seen = memo.record("serving:warned")
+    if seen.get("forwarded"):
+        return
+    seen["forwarded"] = True
+    logger.warning(
+        "health_deep: a request shown details by HEALTH_DEEP['DETAILS_IPS'] carried a proxy "
+        "header (X-Forwarded-For, Forwarded or X-Real-IP). If the server sets REMOTE_ADDR from "
+        "it (uvicorn trusts 127.0.0.1 by default), any caller that reaches it may claim an "
+        "allowed address: set --forwarded-allow-ips to your proxy alone, or use the token."
+    )

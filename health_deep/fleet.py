@@ -4,8 +4,10 @@ Instances that share a cache (``HEALTH_DEEP['CACHE_ALIAS']``) may reuse each oth
 only when the verdict would be the same: the same migrations (by fingerprint), the same
 models, the same endpoints, the same health_deep settings, against the same databases. During
 a rolling deploy the old and the new release then keep apart, and two environments on one
-Redis never see each other's results. The scope is computed once per process, from code and
-settings only (no query); database credentials are never part of it, only hashed identities.
+Redis never see each other's results. The scope is computed once per process, in the
+background: the code and settings, and each database's identity as the connection actually
+made reports it (one read-only query per alias); only hashes are part of it, never a
+credential, and until it is known nothing is shared.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ logger = logging.getLogger("health_deep")
 
 def scope() -> str | None:
     """A short hash of the release and the databases, or None when it cannot be computed
-    (the code does not load): then nothing is shared."""
+    (the code does not load, a database does not answer): then nothing is shared."""
     try:
         return memo.cached("fleet:scope", _compute)
-    except Exception:
-        logger.exception("health_deep could not fingerprint the release; results are not shared")
+    except Exception as exc:
+        logger.warning(
+            "health_deep could not work out the release and database identity (%s); results "
+            "are not shared until it can",
+            type(exc).__name__,
+        )
         return None
 
 
@@ -81,17 +87,32 @@ def _settings() -> list[tuple[str, str]]:
 
 
 def _databases() -> list[tuple[str, str]]:
+    """Each checked database's identity, read from the connection actually made (one guarded
+    query per alias): settings that two environments share (``HOST=127.0.0.1``, a port from
+    ``PGPORT``, a DNS name resolved per namespace) never make them one. Only hashes leave the
+    process. A vendor that cannot tell falls back to the settings' engine, host, port, name."""
+    from django.db import connections
+
+    from health_deep import backends, dbguard, runner
+
     identities = []
     databases: dict[str, dict[str, Any]] = settings.DATABASES
-    for alias, db in databases.items():
-        options = db.get("OPTIONS") or {}
-        where = (
-            db.get("ENGINE"),
-            db.get("HOST"),
-            str(db.get("PORT") or ""),
-            str(db.get("NAME")),
-            str(options.get("options", "")),
-            str(options.get("service", "")),
-        )
-        identities.append((alias, hashlib.sha256(repr(where).encode()).hexdigest()))
+    for alias in runner.aliases():
+        if alias not in databases:
+            continue
+        connection = connections[alias]
+        with dbguard.guarded(alias, timeout=conf.get().statement_timeout) as cursor:
+            found = backends.get(connection.vendor).identity(connection, cursor)
+        if found is None:
+            db = databases[alias]
+            options = db.get("OPTIONS") or {}
+            found = (
+                str(db.get("ENGINE")),
+                str(db.get("HOST")),
+                str(db.get("PORT") or ""),
+                str(db.get("NAME")),
+                str(options.get("options", "")),
+                str(options.get("service", "")),
+            )
+        identities.append((alias, hashlib.sha256(repr(found).encode()).hexdigest()))
     return sorted(identities)

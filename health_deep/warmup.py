@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from health_deep import conf, memo
 
@@ -20,12 +21,14 @@ logger = logging.getLogger("health_deep")
 
 
 def warm_up() -> None:
-    """Compute and keep every code-only fact now. Touches no database on SQLite/PostgreSQL."""
+    """Compute and keep every code-only fact now. Touches no database on SQLite/PostgreSQL,
+    except, with fleet sharing on, one read-only query per database for its identity."""
     from django.db import connections
 
-    from health_deep import backends, fleet, runner
+    from health_deep import backends, dbguard, fleet, runner
     from health_deep.history import graph
 
+    line = dbguard.Line(seconds=conf.get().abandon_after)  # its own connections, bounded
     try:
         graph.code_facts()
         runner.code_findings()  # the autodetector, when CHECK_MISSING_MIGRATIONS is on
@@ -44,6 +47,8 @@ def warm_up() -> None:
             fleet.scope()
     except Exception:  # the first probe will report it as a finding; never crash a worker
         logger.exception("health_deep warm-up failed")
+    finally:
+        line.close()
 
 
 def start() -> threading.Thread:
@@ -53,6 +58,19 @@ def start() -> threading.Thread:
     return thread
 
 
+_lock = threading.Lock()  # one start at a time
+RETRY = 30.0  # seconds before a warm-up that left the fleet scope unknown runs again
+
+
 def start_once() -> None:
-    """:func:`start`, once per process (again after a setting the facts depend on changed)."""
-    memo.cached("fleet:warm-up", start)
+    """:func:`start`, once per process (again after a setting the facts depend on changed,
+    and every ``RETRY`` seconds while the fleet scope is still unknown: a database that did
+    not answer at start-up must not turn sharing off for the life of the process)."""
+    state = memo.record("fleet:warm-up")
+    with _lock:
+        thread: threading.Thread | None = state.get("thread")
+        if thread is not None and (thread.is_alive() or time.monotonic() - state["at"] < RETRY):
+            return
+        if thread is not None and memo.peek("fleet:scope") is not None:
+            return
+        state["thread"], state["at"] = start(), time.monotonic()

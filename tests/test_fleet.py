@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.test.utils import override_settings
 
-from health_deep import fleet
+from health_deep import fleet, memo
 from health_deep.probe_cache import CACHE, ProbeCache
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -122,21 +122,39 @@ def test_a_warm_probe_opens_no_new_cache_connection() -> None:
     assert after - before == 0
 
 
-def test_the_scope_follows_the_database_and_never_holds_a_password() -> None:
-    from django.conf import settings
+def test_the_scope_follows_the_database_the_connection_reaches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.db import connection
+
+    from health_deep import backends
 
     first = fleet.scope()
-    moved = {
-        alias: {**db, "NAME": f"{db['NAME']}-elsewhere", "PASSWORD": "s3cret-pw"}
-        for alias, db in settings.DATABASES.items()
-    }
-    with pytest.warns(UserWarning), override_settings(DATABASES=moved):
-        second = fleet.scope()
-        parts = repr(fleet._databases())
+    vendor = backends.get(connection.vendor)
+    real = vendor.identity
+    monkeypatch.setattr(  # the same settings, another server behind them
+        vendor, "identity", lambda conn, cursor: ("another server", *(real(conn, cursor) or ()))
+    )
+    memo.forget("fleet:")
+    second = fleet.scope()
+    monkeypatch.undo()
+    memo.forget("fleet:")
     third = fleet.scope()
 
     assert first and second and first != second and third == first
-    assert "s3cret-pw" not in parts and "elsewhere" not in parts
+
+
+def test_the_identity_is_read_from_the_connection_and_holds_no_credential() -> None:
+    from django.conf import settings
+
+    with_password = {
+        alias: {**db, "PASSWORD": "s3cret-pw"} for alias, db in settings.DATABASES.items()
+    }
+    with pytest.warns(UserWarning), override_settings(DATABASES=with_password):
+        parts = repr(fleet._databases())
+
+    assert "s3cret-pw" not in parts
+    assert all(len(digest) == 64 for _alias, digest in fleet._databases())
 
 
 def test_instances_of_different_scopes_do_not_share(monkeypatch: pytest.MonkeyPatch) -> None:

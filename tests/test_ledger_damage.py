@@ -126,5 +126,7 @@ def test_a_raising_router_is_a_system_check_warning_not_a_crash() -> None:
     # Django's own model checks raise with this router; health_deep's must not.
     messages = check_migrations(databases=["default"])
 
-    assert {m.id for m in messages} == {"health_deep.E004"}
-    assert all(m.level == checks.WARNING for m in messages)
+    # The routers' E004; the registered smoke query, which this router really breaks; and the
+    # coverage (planning is per endpoint: the others are left uncovered, no URLconf blamed).
+    assert {m.id for m in messages} == {"health_deep.E004", "health_deep.E301", "health_deep.I305"}
+    assert all(m.level == checks.WARNING for m in messages if m.id != "health_deep.I305")

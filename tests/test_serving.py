@@ -122,6 +122,7 @@ def test_expired_result_is_served_stale_while_a_slow_evaluation_runs() -> None:
     assert answer.stale and answer.findings == [] and answer.age >= 0.1
 
 
+@pytest.mark.django_db(transaction=True, databases="__all__")  # the scope reads identities
 @override_settings(
     CACHES={
         "default": {
@@ -616,6 +617,7 @@ def test_the_fleet_scope_is_never_worked_out_by_a_probe(monkeypatch: pytest.Monk
     assert threads == ["health_deep-warm-up"]
 
 
+@pytest.mark.django_db(transaction=True, databases="__all__")  # the scope reads identities
 @override_settings(
     CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     HEALTH_DEEP={"CACHE_ALIAS": "default"},

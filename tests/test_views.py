@@ -286,3 +286,24 @@ def test_ipv4_mapped_addresses_match_their_ipv4_address(
                 "INSERT INTO django_migrations (app, name, applied) "
                 "VALUES ('testapp', '0002_tidy_names', CURRENT_TIMESTAMP)"
             )
+
+
+def test_details_by_address_with_a_proxy_header_are_warned_about_once(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with override_settings(HEALTH_DEEP={"DETAILS_IPS": ["127.0.0.1"]}):
+        for _ in range(3):
+            client.get("/health/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.1")
+        client.get("/health/", REMOTE_ADDR="127.0.0.1")
+
+    warned = [r for r in caplog.records if "forwarded-allow-ips" in r.getMessage()]
+    assert len(warned) == 1
+
+
+def test_details_by_address_without_a_proxy_header_are_not_warned_about(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with override_settings(HEALTH_DEEP={"DETAILS_IPS": ["127.0.0.1"]}):
+        client.get("/health/", REMOTE_ADDR="127.0.0.1")
+
+    assert not [r for r in caplog.records if "forwarded-allow-ips" in r.getMessage()]

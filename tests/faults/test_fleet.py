@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.server import TOKEN, Server, get, manage
+from tests.faults.cluster import Cluster
+from tests.faults.server import TOKEN, Server, free_port, get, manage
 
 pytestmark = pytest.mark.faults
 
@@ -205,3 +206,54 @@ def _pg_in(database: str, statement: str) -> None:
         host="127.0.0.1", user="postgres", dbname=database, autocommit=True
     ) as conn:
         conn.execute(statement)
+
+
+@pytest.fixture
+def two_servers() -> Iterator[tuple[Cluster, Cluster]]:
+    """Two PostgreSQL servers, reached through identical settings (``HOST=127.0.0.1``, no
+    port): which one a process reaches is decided by ``PGPORT`` alone, as libpq's
+    environment, a DNS name resolved per namespace or a failover decide it in real fleets."""
+    servers = (Cluster(port=free_port()), Cluster(port=free_port()))
+    try:
+        for server in servers:
+            server.init()
+        yield servers
+    finally:
+        for server in servers:
+            server.destroy()
+
+
+@pytest.mark.parametrize("first", ["staging", "production"])
+def test_identical_settings_reaching_two_servers_never_share_a_verdict(
+    releases: tuple[Path, Path], two_servers: tuple[Cluster, Cluster], tmp_path: Path, first: str
+) -> None:
+    prefix = f"hd-fleet-{uuid.uuid4().hex[:8]}"
+    same = {**env_for(releases[0], "faults", prefix)}
+    same["DATABASE_URL"] = "postgres://postgres@127.0.0.1/faults"  # no port: PGPORT decides
+    envs = {
+        "production": {**same, "PGPORT": str(two_servers[0].port)},
+        "staging": {**same, "PGPORT": str(two_servers[1].port)},
+    }
+    for env in envs.values():
+        manage(env, "migrate", "--noinput")
+    with two_servers[1].connect() as conn:  # staging's schema lost a column
+        conn.execute("ALTER TABLE integrations_integration DROP COLUMN settings")
+    order = [first, *(who for who in envs if who != first)]
+    servers = {who: serve(envs[who], tmp_path / f"{who}.log") for who in order}
+    try:
+        answers = []
+        for _ in range(30):
+            for who in order:
+                answers.append((who, *poll(servers[who])))
+            time.sleep(TTL / 3)
+    finally:
+        for server in servers.values():
+            server.stop()
+
+    wrong = [
+        (who, status, sorted(found))
+        for who, status, found in answers
+        if (who == "production") != (status == 200)
+    ]
+    assert wrong == [], wrong[:5]
+    assert sum(who == "staging" for who, *_ in answers) == 30

@@ -88,6 +88,12 @@ class BaseBackend:
         a connection health_deep opened; what the site set is kept."""
         return params
 
+    def identity(self, connection: Any, cursor: Any) -> tuple[str, ...] | None:
+        """What tells this database apart from every other, read from the connection actually
+        made (never from the settings, which two environments may share); None when the
+        vendor has no way to tell (the settings are then all there is)."""
+        return None
+
     def socket_of(self, raw: Any) -> int | None:
         """The file descriptor of an open driver connection, or None (closed, or the driver
         does not tell): what another thread shuts down to free a thread stuck reading it."""

@@ -82,3 +82,11 @@ def client_limits(params: dict[str, Any], seconds: float) -> dict[str, Any]:
 
 def socket_of(raw: Any) -> int | None:
     return int(raw.fileno()) if getattr(raw, "open", False) else None
+
+
+def identity(cursor: Any, *, mariadb: bool) -> tuple[str, ...]:
+    """The server (MySQL's ``server_uuid``; MariaDB has ``server_id``), its host name and port,
+    the database and the account actually used."""
+    server = "@@server_id" if mariadb else "@@server_uuid"
+    cursor.execute(f"SELECT {server}, @@hostname, @@port, DATABASE(), CURRENT_USER()")
+    return tuple(str(v) for v in cursor.fetchone())

@@ -34,5 +34,8 @@ class Backend(BaseBackend):
     def client_limits(self, params: dict[str, Any], seconds: float) -> dict[str, Any]:
         return operations.client_limits(params, seconds)
 
+    def identity(self, connection: Any, cursor: Any) -> tuple[str, ...] | None:
+        return operations.identity(cursor)
+
     def socket_of(self, raw: Any) -> int | None:
         return operations.socket_of(raw)

@@ -78,3 +78,21 @@ def transaction_ended(raw: Any) -> bool:
     info = getattr(raw, "info", None)  # psycopg 3
     status = info.transaction_status if info is not None else raw.get_transaction_status()
     return int(status) == 0  # IDLE: no transaction open
+
+
+def identity(cursor: Any) -> tuple[str, ...]:
+    """The server (its cluster's system identifier where this user may read it, its address
+    and port as the server sees them), the database (name and oid), the user and the search
+    path: two environments behind identical settings differ in at least one."""
+    cursor.execute(
+        "SELECT coalesce(inet_server_addr()::text, ''), coalesce(inet_server_port(), 0), "
+        "current_database(), (SELECT oid FROM pg_database WHERE datname = current_database()), "
+        "current_user, current_setting('search_path'), "
+        "has_function_privilege('pg_control_system()', 'EXECUTE')"
+    )
+    *found, may_read_control = cursor.fetchone()
+    system = ""
+    if may_read_control:
+        cursor.execute("SELECT system_identifier FROM pg_control_system()")
+        system = str(cursor.fetchone()[0])
+    return (system, *(str(v) for v in found))

@@ -41,3 +41,6 @@ class Backend(BaseBackend):
 
     def client_limits(self, params: dict[str, Any], seconds: float) -> dict[str, Any]:
         return operations.client_limits(params, seconds)
+
+    def identity(self, connection: Any, cursor: Any) -> tuple[str, ...] | None:
+        return operations.identity(str(connection.settings_dict["NAME"]))

@@ -4,6 +4,7 @@ timeout, failures by the driver's error name."""
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -54,3 +55,14 @@ def client_limits(params: dict[str, Any], seconds: float) -> dict[str, Any]:
     """The driver's busy timeout bounds the first statement of a connection, which runs
     before the guard sets its own (reading the schema waits on a writer's lock)."""
     return {"timeout": seconds, **params}
+
+
+def identity(name: str) -> tuple[str, ...]:
+    """The database file itself: its absolute path, device and inode (a copy or a file put in
+    its place is another database)."""
+    path = os.path.abspath(name)
+    try:
+        info = os.stat(path)
+    except OSError:  # in memory, or not created yet
+        return (str(name),)
+    return (path, str(info.st_dev), str(info.st_ino))
