@@ -40,6 +40,7 @@ class Config:
     max_age: float | None = None  # None: see stale_limit
     extra_checks: tuple[Any, ...] = ()  # django-health-check checks /health/ runs too
     code_facts_dir: str | bool | None = None  # None: a folder in the temp dir; False: off
+    acknowledge: Any = dataclasses.field(default_factory=dict)  # {warning id: [objects]}
 
     @property
     def stale_limit(self) -> float:
@@ -153,6 +154,14 @@ def _folder_or_off(value: Any) -> str | bool | None:
     return _path(value)
 
 
+def _acknowledgements(value: Any) -> dict[str, tuple[str, ...]]:
+    from health_deep import acknowledge
+
+    if acknowledge.problems(value):
+        raise ValueError
+    return {str(k): tuple(v) for k, v in value.items()}
+
+
 def _any(value: Any) -> Any:
     return value  # checked by its own system check, which can import and resolve it
 
@@ -185,6 +194,11 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
         "code_facts_dir",
         _folder_or_off,
         "None (a folder in the temporary directory), a folder path, or False (keep nothing)",
+    ),
+    "ACKNOWLEDGE": (
+        "acknowledge",
+        _acknowledgements,
+        "a dict of warning id -> list of objects (app labels for W106; '*' for all)",
     ),
     "EXTRA_CHECKS": (
         "extra_checks",

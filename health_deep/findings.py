@@ -55,6 +55,7 @@ REGISTRY: dict[str, Kind] = _registry(
     ("E003", "check could not finish within its timeout"),
     ("E004", "check failed unexpectedly"),
     ("W005", "check is starting: its first verdict in this process is not ready yet"),
+    ("I006", "warning acknowledged in HEALTH_DEEP['ACKNOWLEDGE']"),
     # 1xx: migration integrity
     ("E101", "migration on disk is not applied"),
     ("W102", "migration recorded in the database is unknown to the code"),

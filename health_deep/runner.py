@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.db import DatabaseError, connections
 
-from health_deep import backends, conf, dbguard, memo, routing
+from health_deep import acknowledge, backends, conf, dbguard, memo, routing
 from health_deep.dbguard import failure_finding
 from health_deep.findings import Finding
 from health_deep.history import graph, integrity, ledger
@@ -179,7 +179,7 @@ def migration_findings(alias: str) -> list[Finding]:
         )
     except RouterError as exc:
         return [router_finding(alias, exc)]
-    return findings
+    return acknowledged(findings)
 
 
 def _ledger_missing(alias: str) -> Finding:
@@ -239,18 +239,26 @@ def code_findings() -> list[Finding]:
         logger.exception("health_deep could not run the migration autodetector")
         return [_broken_code("default", exc)]
     ignored = set(conf.get().ignore_apps)
-    return [
-        Finding(
-            id="health_deep.W106",
-            alias="",
-            object=app,
-            message=f"Models in '{app}' have changes that no migration records.",
-            hint=f"Run `manage.py makemigrations {app}` and commit the migration.",
-            details={"operations": operations},
-        )
-        for app, operations in changes.items()
-        if app not in ignored
-    ]
+    return acknowledged(
+        [
+            Finding(
+                id="health_deep.W106",
+                alias="",
+                object=app,
+                message=f"Models in '{app}' have changes that no migration records.",
+                hint=f"Run `manage.py makemigrations {app}` and commit the migration.",
+                details={"operations": operations},
+            )
+            for app, operations in changes.items()
+            if app not in ignored
+        ]
+    )
+
+
+def acknowledged(findings: list[Finding]) -> list[Finding]:
+    """``findings`` with the warnings the site acknowledged shown as ``I006``."""
+    rules = conf.get().acknowledge
+    return acknowledge.apply(findings, rules) if rules else findings
 
 
 def _ignored_tables() -> set[str]:
@@ -315,10 +323,10 @@ def schema_findings(alias: str) -> list[Finding]:
     last_comparison = memo.record("schema:last-comparison")
     last = last_comparison.get(alias)
     if last is not None and last[0] is live and last[1] is tables and last[2] == ignored:
-        return list(last[3])
+        return acknowledged(list(last[3]))
     findings = compare.compare(alias=alias, expected=tables, catalog=live, ignore_tables=ignored)
     last_comparison[alias] = (live, tables, ignored, tuple(findings))
-    return findings
+    return acknowledged(findings)
 
 
 def migrations(alias_list: Iterable[str] | None = None) -> list[Finding]:

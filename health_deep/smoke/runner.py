@@ -11,7 +11,7 @@ import time
 
 from django.db import DatabaseError
 
-from health_deep import conf, dbguard, memo, userguard
+from health_deep import acknowledge, conf, dbguard, memo, userguard
 from health_deep.findings import Finding
 from health_deep.smoke import discovery, execution, registry
 from health_deep.smoke.discovery import Endpoint
@@ -112,7 +112,7 @@ def smoke_findings(*, deadline: float | None = None) -> list[Finding]:
                 details={"endpoints": labels},
             )
         )
-    return findings
+    return acknowledge.apply(findings, config.acknowledge)
 
 
 def _planning_failed(exc: DatabaseError) -> Finding:
