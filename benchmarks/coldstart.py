@@ -39,7 +39,8 @@ import scale
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SETTINGS = """
+SETTINGS = (
+    """
 import os
 SECRET_KEY = "coldstart"
 DEBUG = False
@@ -51,17 +52,9 @@ INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "health_
                   *(["health_deep"] if WITH else []), "genapp"]
 ROOT_URLCONF = "coldurls" if WITH else "plainurls"
 HEALTH_DEEP = {"CODE_FACTS_DIR": os.environ["CODE_FACTS_DIR"]}  # otherwise the defaults
-url = os.environ["BENCH_DB"]
-if url.startswith("sqlite:"):
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": url[7:]}}
-elif url.startswith("mysql:"):
-    DATABASES = {"default": {"ENGINE": "django.db.backends.mysql", "NAME": url[6:],
-                             "HOST": "127.0.0.1", "USER": "root",
-                             "OPTIONS": {"charset": "utf8mb4"}}}
-else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": url,
-                             "HOST": "127.0.0.1", "USER": "postgres"}}
 """
+    + scale.DATABASES_SETTINGS
+)
 
 URLS = """
 from django.http import HttpResponse

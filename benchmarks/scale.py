@@ -35,6 +35,11 @@ INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "health_
 ROOT_URLCONF = "genapp.urls"
 # Wide enough for every smoke query to run in one probe, so its full cost is measured.
 HEALTH_DEEP = {"SMOKE_DEADLINE": 30, "STATEMENT_TIMEOUT": 5}
+"""
+
+# The database from BENCH_DB ("sqlite:<path>", "mysql:<name>", or a PostgreSQL name).
+DATABASES_SETTINGS = """
+import os
 url = os.environ["BENCH_DB"]
 if url.startswith("sqlite:"):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": url[7:]}}
@@ -46,6 +51,7 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": url,
                              "HOST": "127.0.0.1", "USER": "postgres"}}
 """
+SETTINGS += DATABASES_SETTINGS
 
 SEED = """
 import sys, django
