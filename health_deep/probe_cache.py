@@ -21,7 +21,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -88,7 +88,7 @@ def time_left() -> float:
     return float("inf") if evaluation is None else evaluation.stop - time.monotonic()
 
 
-def _says_timed_out(findings: list[Finding]) -> bool:
+def _says_timed_out(findings: Iterable[Finding]) -> bool:
     return any(f.id == TIMED_OUT for f in findings)
 
 
@@ -157,7 +157,7 @@ class ProbeCache:
         that says the database did not answer in time is not kept: the next probe asks
         again (under load, serving it for a whole TTL made a passing slowness an outage)."""
         result = self._results.get(key)
-        if result is None or result.age() >= ttl or _says_timed_out(list(result.findings)):
+        if result is None or result.age() >= ttl or _says_timed_out(result.findings):
             return None
         return Answer(list(result.findings), result.age(), took=result.took)
 
