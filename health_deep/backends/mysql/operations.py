@@ -72,11 +72,18 @@ def transaction_ended(connection: Any, *, outermost: bool) -> bool | None:
         return not int(cursor.fetchone()[0])
 
 
+# Seconds the client waits past the server's own statement limits before it gives up.
+CLIENT_MARGIN = 2
+
+
 def client_limits(params: dict[str, Any], seconds: float) -> dict[str, Any]:
     """mysqlclient's socket timeouts: a server that stops answering mid-query raises (2013)
-    instead of holding the thread."""
+    instead of holding the thread. They are the backstop, set past the server's own limits
+    (``max_statement_time``, ``lock_wait_timeout``: ``seconds`` rounded up), so a statement
+    the server ends in time is reported as the timeout it is, never as a lost server."""
     whole = max(2, math.ceil(seconds))
-    limits = {"connect_timeout": whole, "read_timeout": whole, "write_timeout": whole}
+    backstop = whole + CLIENT_MARGIN
+    limits = {"connect_timeout": whole, "read_timeout": backstop, "write_timeout": backstop}
     return {**limits, **params}  # what the site chose wins
 
 
