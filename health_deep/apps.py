@@ -22,9 +22,13 @@ class HealthDeepConfig(AppConfig):
 
         post_migrate.connect(keep_for_next_process, sender=self, dispatch_uid="health_deep.store")
 
-        from health_deep import conf
+        import os
 
-        if conf.get().warm_up:
+        from health_deep import conf
+        from health_deep.history.sitecommand import CHILD_ENV
+
+        # A child that only asks the site's makemigrations for its verdict serves nothing.
+        if conf.get().warm_up and not os.environ.get(CHILD_ENV):
             from health_deep import warmup
 
             warmup.start_once()

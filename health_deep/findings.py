@@ -67,6 +67,7 @@ REGISTRY: dict[str, Kind] = _registry(
     ("W108", "migration ledger table is missing or unreadable"),
     ("I109", "edited migration was accepted"),
     ("W110", "migration ledger rows are damaged"),
+    ("I111", "the site's own makemigrations command gave no verdict"),
     # 2xx: schema drift
     ("E201", "table is missing"),
     ("E202", "column is missing"),

@@ -15,7 +15,7 @@ from django.db import DatabaseError, connections
 from health_deep import acknowledge, backends, conf, dbguard, memo, routing
 from health_deep.dbguard import failure_finding
 from health_deep.findings import Finding
-from health_deep.history import graph, integrity, ledger
+from health_deep.history import graph, integrity, ledger, sitecommand
 from health_deep.routing import RouterError
 from health_deep.schema import compare, expected
 from health_deep.schema.model import ExpectedTable
@@ -235,6 +235,18 @@ def code_findings() -> list[Finding]:
         return []
     try:
         changes = graph.missing_migrations()
+    except sitecommand.Unavailable as exc:
+        # Unknown, not "no change": said once per process, never as a warning the site
+        # could only silence (the command is the site's own; W106 returns when it answers).
+        return [
+            Finding(
+                id="health_deep.I111",
+                alias="",
+                object="makemigrations",
+                message=f"Model changes without a migration were not looked for: {exc}.",
+                hint="Run `manage.py makemigrations --check --dry-run` to see its verdict.",
+            )
+        ]
     except Exception as exc:
         logger.exception("health_deep could not run the migration autodetector")
         return [_broken_code("default", exc)]

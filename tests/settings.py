@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "tests.zoo",
     "tests.zoo_other",
     "tests.smokeapp",
+    "tests.scopesapp",
     "rest_framework",
 ]
 if BACKEND == "postgres":

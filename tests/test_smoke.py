@@ -320,3 +320,48 @@ def test_a_manager_that_needs_a_scope_leaves_its_endpoint_uncovered_not_the_site
     [scoped] = coverage.details["not_covered"]
     assert scoped["endpoint"] == "/events/ (events)"
     assert "ScopeError" in scoped["reason"]
+
+
+# -- multi-tenant managers (django-scopes itself) ---------------------------------------------
+
+
+@pytest.fixture
+def tickets() -> None:
+    from django_scopes import scope
+
+    from tests.scopesapp.models import Ticket
+
+    with scope(organizer="acme"):
+        Ticket.objects.create(organizer="acme", code="A1")
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="tests.urls_django_scopes")
+def test_a_django_scopes_endpoint_is_covered_and_its_query_really_runs(tickets: None) -> None:
+    from django_scopes.exceptions import ScopeError
+
+    from tests.scopesapp.models import Ticket
+
+    with pytest.raises(ScopeError):  # outside a scope the manager refuses: a real ScopedManager
+        list(Ticket.objects.all())
+    findings = runner.smoke_findings()
+    coverage = next(f for f in findings if f.id == "health_deep.I305")
+    assert [f.id for f in findings if f.severity > Severity.INFO] == []
+    assert coverage.details["covered"] == ["/tickets/ (tickets)"]
+
+    sql('ALTER TABLE "scopesapp_ticket" DROP COLUMN "code"')
+    with override_settings(HEALTH_DEEP={"SMOKE_DEADLINE": 1.0}):  # a fresh plan, same site
+        [failure] = smoke()
+
+    assert failure.id == "health_deep.E301"  # read across the scope, inside the guard
+    assert names(failure) == {"tickets"}
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="tests.urls_slow_to_plan", HEALTH_DEEP={"SMOKE_DEADLINE": 0.2})
+def test_the_command_gives_the_queries_the_whole_deadline_however_long_planning_took(
+    tickets: None,
+) -> None:
+    findings = runner.smoke_findings()  # as the command and the system checks call it
+
+    assert [f.id for f in findings if f.id != "health_deep.I305"] == []  # no I306: all ran

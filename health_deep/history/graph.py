@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from health_deep import memo
-from health_deep.history import store
+from health_deep.history import sitecommand, store
 from health_deep.history.fingerprint import fingerprint
 
 Key = tuple[str, str]
@@ -124,17 +124,23 @@ def find_changes() -> dict[str, list[str]]:
     Run under the same conditions as that command: no active language (``makemigrations`` is
     ``@no_translations``; a translated ``verbose_name`` would otherwise differ from the one its
     migration recorded), the autodetector class of the installed ``makemigrations`` command
-    (Django 5.2 lets a project replace it), and a questioner that never prompts or exits.
+    (Django 5.2 lets a project replace it), and a questioner that never prompts or exits. A
+    command that replaces ``handle()`` itself runs in a child process
+    (:mod:`health_deep.history.sitecommand`): what it changes cannot be known from outside.
     """
     from django.apps import apps
+    from django.db.migrations.autodetector import MigrationAutodetector
     from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.questioner import MigrationQuestioner
     from django.db.migrations.state import ProjectState
     from django.utils import translation
 
+    app, command = _makemigrations()
+    if sitecommand.customised(command):
+        return sitecommand.changes(app)
     with translation.override(None):
         loader = MigrationLoader(None, ignore_no_migrations=True)
-        autodetector = _autodetector_class()(
+        autodetector = getattr(command, "autodetector", MigrationAutodetector)(
             loader.project_state(),
             ProjectState.from_apps(apps),
             # The base questioner answers as a dry run does: no prompt, no sys.exit(3) for a
@@ -148,13 +154,12 @@ def find_changes() -> dict[str, list[str]]:
         }
 
 
-def _autodetector_class() -> Any:
+def _makemigrations() -> tuple[str, Any]:
+    """The app whose ``makemigrations`` command is installed, and that command."""
     from django.core.management import get_commands, load_command_class
-    from django.db.migrations.autodetector import MigrationAutodetector
 
     app = get_commands().get("makemigrations", "django.core")
-    command = load_command_class(app, "makemigrations")
-    return getattr(command, "autodetector", MigrationAutodetector)
+    return app, load_command_class(app, "makemigrations")
 
 
 def code_facts() -> CodeFacts:
@@ -163,11 +168,16 @@ def code_facts() -> CodeFacts:
 
 
 def missing_migrations() -> dict[str, list[str]]:
-    """The release-wide result of :func:`find_changes`."""
-    return memo.cached("migrations:changes", _stored_or_found)
+    """The release-wide result of :func:`find_changes`. Raises
+    :class:`~health_deep.history.sitecommand.Unavailable` when the site's own command gave no
+    verdict: remembered for the process (a child per probe would be a cost), never stored."""
+    found = memo.cached("migrations:changes", _stored_or_found)
+    if isinstance(found, sitecommand.Unavailable):
+        raise found
+    return found
 
 
-def _stored_or_found() -> dict[str, list[str]]:
+def _stored_or_found() -> dict[str, list[str]] | sitecommand.Unavailable:
     sources = _sources()
     key = None if sources is None else store.models_key(sources)
     if key is not None:
@@ -178,7 +188,11 @@ def _stored_or_found() -> dict[str, list[str]]:
             for ops in changes.values()
         ):
             return {str(app): ops for app, ops in changes.items()}
-    found = find_changes()
+    try:
+        found = find_changes()
+    except sitecommand.Unavailable as exc:
+        logger.warning("health_deep: %s", exc)
+        return exc
     if key is not None:
         store.save("changes", key, {"changes": found})
     return found

@@ -15,7 +15,8 @@ What the digests cover:
   depends on the file's bytes alone wherever it is compared (two fingerprints with the same
   source part are the same migration), so a stored one is as good as a fresh one.
 - the autodetector's verdict (``changes-*.json``): the migrations' digest, the bytes of every
-  module that defines a model, and what the models are made of (fields, types, options): a
+  module that defines a model and of a site's own ``makemigrations`` command, and what the
+  models are made of (fields, types, options): a
   model built from the environment is judged again when what it builds changes.
 
 Only plain data is stored (JSON, never pickle): a file is read only when it and its folder
@@ -29,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -109,8 +111,18 @@ def models_key(sources: Sources) -> str:
     from django.core.management import get_commands
 
     digest = hashlib.sha256(sources.key.encode())
-    digest.update(repr(get_commands().get("makemigrations")).encode())
+    command_app = get_commands().get("makemigrations", "django.core")
+    digest.update(repr(command_app).encode())
     paths = set()
+    if command_app != "django.core":  # a site's own command decides what counts as a change
+        command = sys.modules.get(f"{command_app}.management.commands.makemigrations")
+        if command is None:
+            spec = importlib.util.find_spec(f"{command_app}.management.commands.makemigrations")
+            origin = spec.origin if spec else None
+        else:
+            origin = getattr(command, "__file__", None)
+        if origin:
+            paths.add(origin)
     for model in apps.get_models(include_auto_created=True):
         module = sys.modules.get(model.__module__)
         path = getattr(module, "__file__", None)

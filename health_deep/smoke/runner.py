@@ -92,8 +92,9 @@ def smoke_findings(*, deadline: float | None = None) -> list[Finding]:
                 details={"error": type(exc).__name__, "detail": str(exc)[:500]},
             )
         ]
-    # Planning ran the site's managers (the first time): it counts against the budget too.
-    left = max(0.0, budget - (time.monotonic() - started))
+    # A probe's deadline is its answer's: planning (the first time) counts against it. The
+    # command and the system checks give the queries the whole budget, whatever planning took.
+    left = budget if deadline is None else max(0.0, budget - (time.monotonic() - started))
     outcome = execution.run(queries, deadline=left, timeout=config.statement_timeout)
     findings = list(outcome.findings)
     if endpoints:  # nothing to cover is not worth a line in the report
