@@ -148,6 +148,11 @@ def big_site(
         site.destroy()
 
 
+# The probe's answer time (DEADLINE 0.9 s) and room for a loaded 2-core host to write it: far
+# below the 1.6-2 s of cold work a first probe once waited for.
+WITHIN = 0.9 + 0.3
+
+
 def verdict(answer: Answer) -> tuple[int, dict[str, str]]:
     body = json.loads(answer.body)
     return answer.status, {name: check["status"] for name, check in body["checks"].items()}
@@ -164,7 +169,7 @@ def test_the_first_probe_of_a_fresh_worker_tells_the_truth(big_site: GeneratedSi
         status, checks = verdict(answer)
         assert status == 200, (path, answer.body[:2000])
         assert set(checks.values()) <= {"pass"}, (path, checks)
-        assert answer.server is not None and answer.server <= 0.9 + 0.1, answer.server
+        assert answer.server is not None and answer.server <= WITHIN, answer.server
 
 
 def test_a_cold_store_says_starting_and_never_503_on_health(
@@ -179,7 +184,7 @@ def test_a_cold_store_says_starting_and_never_503_on_health(
             later = get(server.port, "/health/", headers=AUTH, timeout=30)
 
     assert first.status == 200, first.body[:2000]
-    assert first.server is not None and first.server <= 0.9 + 0.1, first.server
+    assert first.server is not None and first.server <= WITHIN, first.server
     assert later.status == 200 and set(verdict(later)[1].values()) == {"pass"}, later.body
 
 
@@ -276,5 +281,5 @@ def test_a_connection_that_goes_silent_is_abandoned_and_leaves_no_transaction(
     assert proxy.swallowed == 1
     statuses = [a.status for a in answers]
     assert set(statuses[-8:]) == {200}, statuses  # a fresh evaluation on a fresh connection
-    assert all(a.server is not None and a.server <= 0.9 + 0.1 for a in answers)
+    assert all(a.server is not None and a.server <= WITHIN for a in answers)
     assert left_open == 0  # the server ended the stuck transaction (idle timeout)
