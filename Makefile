@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: FORCE run test test-sqlite test-postgres test-mariadb fast faults mysql-headers matrix incident realworld plan-vs-linter bench lint docs clean
+.PHONY: FORCE run test test-sqlite test-postgres test-mariadb fast faults mysql-headers matrix incident realworld sites plan-vs-linter bench lint docs clean
 
 # The virtualenv, remade when it was made by another Python than $(PYTHON).
 $(VENV)/.python: FORCE
@@ -97,6 +97,12 @@ realworld: $(VENV)/.installed
 	.venv-realworld/bin/python -m pip install --quiet -e ".[postgres,mysql]" -r tests/realworld/requirements.txt
 	.venv-realworld/bin/python tests/realworld/run.py
 
+## Whole real sites from PyPI (pretix) with health_deep added: PostgreSQL and SQLite (~5 min).
+sites: $(VENV)/.installed
+	$(PYTHON) -m venv .venv-site-pretix
+	.venv-site-pretix/bin/python -m pip install --quiet -e . -r tests/realworld/sites-requirements.txt
+	.venv-site-pretix/bin/python tests/realworld/sites.py
+
 ## The deploy plan beside django-migration-linter over the scan's migration histories (~10 min).
 plan-vs-linter: $(VENV)/.installed
 	$(PYTHON) -m venv .venv-realworld
@@ -123,4 +129,4 @@ docs: $(VENV)/.installed
 	$(BIN)/mkdocs build --strict --site-dir site --quiet
 
 clean:
-	rm -rf $(VENV) .venv-realworld .venv-py* .bench.md plan_vs_linter.jsonl example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache site
+	rm -rf $(VENV) .venv-realworld .venv-site-* .venv-py* .bench.md plan_vs_linter.jsonl example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache site
