@@ -41,6 +41,7 @@ class Config:
     extra_checks: tuple[Any, ...] = ()  # django-health-check checks /health/ runs too
     code_facts_dir: str | bool | None = None  # None: a folder in the temp dir; False: off
     acknowledge: Any = dataclasses.field(default_factory=dict)  # {warning id: [objects]}
+    tenants_ready_share: float = 0.5  # /health/ready/ fails when more tenants than this are broken
 
     @property
     def stale_limit(self) -> float:
@@ -87,6 +88,12 @@ def _bool(value: Any) -> bool:
 
 def _positive_seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
+        raise ValueError
+    return float(value)
+
+
+def _share(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise ValueError
     return float(value)
 
@@ -183,6 +190,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "DETAILS_IPS": ("details_ips", _ip_tuple, "a list of IP addresses"),
     "LOCKFILE": ("lockfile", _path, "a file path"),
     "SMOKE_DEADLINE": ("smoke_deadline", _positive_seconds, "seconds, >0 and <=60"),
+    "TENANTS_READY_SHARE": ("tenants_ready_share", _share, "a share of tenants, 0 to 1"),
     "SMOKE_QUERIES": ("smoke_queries", _any, "a dict of URL name -> callable"),
     "SMOKE_EXCLUDE": ("smoke_exclude", _str_tuple, "a list of URL names or route prefixes"),
     "CACHE_TTL": ("cache_ttl", _seconds_or_zero, "seconds, >=0 and <=3600"),

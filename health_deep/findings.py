@@ -68,6 +68,9 @@ REGISTRY: dict[str, Kind] = _registry(
     ("I109", "edited migration was accepted"),
     ("W110", "migration ledger rows are damaged"),
     ("I111", "the site's own makemigrations command gave no verdict"),
+    ("E112", "tenant schemas lack migrations of the tenant apps"),
+    ("W113", "tenant schemas record migrations the code does not have"),
+    ("E114", "tenant has no migrated schema"),
     # 2xx: schema drift
     ("E201", "table is missing"),
     ("E202", "column is missing"),

@@ -42,6 +42,8 @@ FEEDS: dict[str, tuple[str, ...]] = {
     "DATABASES": ("schema:", "smoke:", "fleet:"),
     "DATABASE_ROUTERS": ("schema:", "smoke:", "fleet:"),
     "ROOT_URLCONF": ("smoke:", "fleet:"),
+    "SHARED_APPS": ("smoke:",),  # django-tenants: where each app lives
+    "TENANT_APPS": ("smoke:",),
     "CACHES": ("schema:",),  # a DatabaseCache table is Django's, not a stray
 }
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.db import DatabaseError, connections
 
-from health_deep import acknowledge, backends, conf, dbguard, memo, routing
+from health_deep import acknowledge, backends, conf, dbguard, memo, routing, tenants
 from health_deep.dbguard import failure_finding
 from health_deep.findings import Finding
 from health_deep.history import graph, integrity, ledger, sitecommand
@@ -169,6 +169,14 @@ def migration_findings(alias: str) -> list[Finding]:
             findings.append(_ledger_unreadable(alias, exc))
     except RouterError as exc:
         return [router_finding(alias, exc)]
+    tenancy = tenants.get()
+    if tenancy is not None and tenancy.alias == alias:
+        # In a transaction of its own: a tenant schema that cannot be read is not the ledger's.
+        try:
+            with dbguard.guarded(alias, timeout=conf.get().statement_timeout):
+                findings += tenants.migration_findings(tenancy, facts)
+        except DatabaseError as exc:
+            findings.append(failure_finding(alias, "migrations", exc))
     try:
         findings += integrity.evaluate(
             alias=alias,

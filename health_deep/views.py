@@ -243,11 +243,35 @@ def overall_status(results: typing.Iterable[HealthCheckResult], *, profile: str 
     does not know its verdict yet is not ready for traffic."""
     results = list(results)
     words = {result_status(r) for r in results}
-    if profile == "ready" and any(
-        f.id == STARTING for r in results for f in getattr(r.check, "findings", ())
-    ):
+    findings = [f for r in results for f in getattr(r.check, "findings", ())]
+    if profile == "ready" and any(f.id == STARTING for f in findings):
         return "fail"
+    if profile == "ready" and "fail" in words and _only_some_tenants(results, findings):
+        return "warn"
     return "fail" if "fail" in words else "warn" if "warn" in words else "pass"
+
+
+def _only_some_tenants(results: list[HealthCheckResult], findings: list[Finding]) -> bool:
+    """True when every failure is a few tenants' own (``E112``/``E114``, no more than
+    ``TENANTS_READY_SHARE`` of them): the schemas are the same for every instance, so taking
+    them all out of the load balancer would serve no tenant at all; ``/health/`` still fails
+    and names the tenants."""
+    failing = [r for r in results if result_status(r) == "fail"]
+    if not all(getattr(r.check, "findings", None) for r in failing):
+        return False  # a check that failed without findings (an error of its own)
+    critical = [f for f in findings if f.severity is Severity.CRITICAL]
+    if not critical or not all(f.id in TENANT_FINDINGS for f in critical):
+        return False
+    broken: dict[str, int] = {}
+    of: dict[str, int] = {}
+    for f in critical:
+        broken[f.alias] = broken.get(f.alias, 0) + int(f.details.get("broken", 0))
+        of[f.alias] = max(of.get(f.alias, 0), int(f.details.get("tenants", 0)))
+    share = conf.get().tenants_ready_share
+    return all(of[alias] and broken[alias] <= share * of[alias] for alias in broken)
+
+
+TENANT_FINDINGS = frozenset({"health_deep.E112", "health_deep.E114"})
 
 
 class HealthView(HealthCheckView):

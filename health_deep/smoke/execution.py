@@ -22,7 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.models import QuerySet
 from django.db.models.query import RawQuerySet
 
-from health_deep import dbguard, memo, userguard
+from health_deep import dbguard, memo, tenants, userguard
 from health_deep.findings import Finding
 from health_deep.smoke import contexts
 from health_deep.smoke.discovery import Endpoint
@@ -46,6 +46,10 @@ class Query:
     endpoints: tuple[Endpoint, ...] = ()
     sql: str = ""
 
+    @property
+    def app_label(self) -> str:
+        return self.model.partition(".")[0]
+
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
@@ -53,6 +57,12 @@ class Plan:
 
     queries: list[Query]
     unplanned: tuple[Endpoint, ...] = ()  # each with query None and the reason
+
+
+_IN_TENANTS = (
+    "a tenant app (django-tenants): its table is in each tenant's schema, not in the shared "
+    "one the checks read"
+)
 
 
 def plan(endpoints: Iterable[Endpoint]) -> Plan:
@@ -66,6 +76,7 @@ def plan(endpoints: Iterable[Endpoint]) -> Plan:
     """
     groups: dict[str, Query] = {}
     unplanned: list[Endpoint] = []
+    tenancy = tenants.get()
     for endpoint in endpoints:
         if endpoint.query is None:
             continue
@@ -78,6 +89,9 @@ def plan(endpoints: Iterable[Endpoint]) -> Plan:
             unplanned.append(
                 dataclasses.replace(endpoint, query=None, reason=contexts.why_not_built(exc))
             )
+            continue
+        if tenancy is not None and tenancy.tenant_only(query.app_label, query.alias):
+            unplanned.append(dataclasses.replace(endpoint, query=None, reason=_IN_TENANTS))
             continue
         known = groups.get(query.key)
         groups[query.key] = dataclasses.replace(
