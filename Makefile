@@ -117,7 +117,8 @@ bench: $(VENV)/.installed
 	  echo "Written by \`make bench\` on $$(date -u +%Y-%m-%d); see [performance](performance.md)."; echo; \
 	  $(BIN)/python benchmarks/compare.py --markdown && echo && \
 	  $(BIN)/python benchmarks/serve.py --markdown && echo && \
-	  $(BIN)/python benchmarks/coldstart.py --markdown; } > .bench.md && mv .bench.md docs/benchmark-latest.md
+	  $(BIN)/python benchmarks/coldstart.py --markdown && echo && \
+	  $(BIN)/python benchmarks/tenants.py --markdown; } > .bench.md && mv .bench.md docs/benchmark-latest.md
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check health_deep tests example_project benchmarks
