@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,24 +236,30 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", nargs="+", default=list(SITES), choices=list(SITES))
     parser.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"])
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once")
     args = parser.parse_args()
+    runs = [
+        (site, backend)
+        for site in args.sites
+        for backend in args.backends
+        if backend in SITES[site]["backends"]  # type: ignore[operator]
+    ]
     failed = 0
-    for site in args.sites:
-        for backend in args.backends:
-            if backend not in SITES[site]["backends"]:  # type: ignore[operator]
-                continue
-            started = time.monotonic()
-            problems, lines = scan(site, backend)
-            print(
-                f"sites: {site} on {backend}: {len(problems)} problem(s) in "
-                f"{time.monotonic() - started:.0f} s",
-                flush=True,
-            )
+    started = time.monotonic()
+    # Each run has its own database, folder and port: two at once, one per core.
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(scan, *run): run for run in runs}
+        for future in as_completed(futures):
+            (site, backend), (problems, lines) = futures[future], future.result()
+            print(f"sites: {site} on {backend}: {len(problems)} problem(s)", flush=True)
             for line in lines:
                 print(f"    {line}", flush=True)
             for line in problems:
                 print(f"    PROBLEM {line}", flush=True)
             failed += bool(problems)
+    print(
+        f"sites: {len(runs) - failed} passed, {failed} failed in {time.monotonic() - started:.0f} s"
+    )
     return 1 if failed else 0
 
 
