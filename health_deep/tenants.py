@@ -124,38 +124,45 @@ def _judged(
         facts=facts,
         recorded=recorded,
         ledger=None,
-        include_app=lambda app: app in tenancy.tenant and app not in tenancy.shared,
+        include_app=lambda app: tenancy.tenant_only(app, tenancy.alias),
     )
-    unapplied = [f.object for f in inner if f.id == "health_deep.E101"]
-    unknown = [f.object for f in inner if f.id == "health_deep.W102"]
     named = _named(group)
     details = {"schemas": group[:MAX_NAMED], "broken": len(group), "tenants": of}
     found = []
-    if unapplied:
-        found.append(
-            Finding(
-                id="health_deep.E112",
-                alias=tenancy.alias,
-                object=f"tenant schema(s) {named}",
-                message=f"{len(group)} of {of} tenant schema(s) ({named}) lack "
-                f"{len(unapplied)} migration(s): {', '.join(unapplied[:5])}.",
-                hint="Run `manage.py migrate_schemas` (django-tenants) and read where it stopped.",
-                details={**details, "unapplied": unapplied},
+    for inner_id, fid, key, what, hint in _VERDICTS:
+        names = [f.object for f in inner if f.id == inner_id]
+        if names:
+            found.append(
+                Finding(
+                    id=fid,
+                    alias=tenancy.alias,
+                    object=f"tenant schema(s) {named}",
+                    message=f"{len(group)} of {of} tenant schema(s) ({named}) "
+                    f"{what.format(n=len(names))}: {', '.join(names[:5])}.",
+                    hint=hint,
+                    details={**details, key: names},
+                )
             )
-        )
-    if unknown:
-        found.append(
-            Finding(
-                id="health_deep.W113",
-                alias=tenancy.alias,
-                object=f"tenant schema(s) {named}",
-                message=f"{len(group)} of {of} tenant schema(s) ({named}) record "
-                f"{len(unknown)} migration(s) the code does not have: {', '.join(unknown[:5])}.",
-                hint="A newer release migrated them, or a migration file was removed.",
-                details={**details, "unknown": unknown},
-            )
-        )
     return found
+
+
+# The shared-schema finding, the tenant one it becomes, its details key, what it says, the hint.
+_VERDICTS = (
+    (
+        "health_deep.E101",
+        "health_deep.E112",
+        "unapplied",
+        "lack {n} migration(s)",
+        "Run `manage.py migrate_schemas` (django-tenants) and read where it stopped.",
+    ),
+    (
+        "health_deep.W102",
+        "health_deep.W113",
+        "unknown",
+        "record {n} migration(s) the code does not have",
+        "A newer release migrated them, or a migration file was removed.",
+    ),
+)
 
 
 def _missing(tenancy: Tenancy, missing: list[str], of: int) -> Finding:
