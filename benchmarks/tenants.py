@@ -1,15 +1,19 @@
-"""The tenant check's cost at 10, 100 and 1,000 tenant schemas (django-tenants on PostgreSQL).
-Prints a table; not a test.
+"""What a probe's evaluation of each check costs on a django-tenants site at 10, 100 and 1,000
+tenant schemas of 20 tables each (PostgreSQL). Prints a table; not a test.
 
     python benchmarks/tenants.py                 # 10 100 1000
     python benchmarks/tenants.py --schemas 10 1000 --runs 5 --markdown
 
-The site is ``tests/settings_tenants.py`` (a shared app, a tenant app). One tenant is made by
-django-tenants itself; the others are copies of its schema made with SQL (each with its
-``django_migrations`` rows and its table), so 1,000 schemas take seconds, not an hour of
-``migrate``. Two of them are broken (one behind by a migration, one with no schema), as a site
-after a failed ``migrate_schemas``. For each size: the statements one evaluation of the
-migration check sends, its time in the database and in Python apart (median of the runs).
+The site is ``tests/settings_tenants.py``: a shared app, and ``notes`` + the 19-table
+``ledger`` in each tenant's schema. Three tenants are made by django-tenants itself; the
+others are copies of the first one's schema made with SQL (``tests.tenancy.make_tenants.clone``),
+so 1,000 schemas take minutes, not hours of ``migrate_schemas``. One tenant is left behind by a
+migration and one has a column dropped, as after a failed ``migrate_schemas`` and a hand edit.
+
+For each size and check (``tests.tenancy.measure``): the statements one evaluation sends (the
+guard's BEGIN/SET/ROLLBACK and the library's ``SET search_path`` included), its time in the
+database and in Python apart; the first evaluation in a process (every state new) and the
+median of the next ones (the states known), and what it found.
 """
 
 from __future__ import annotations
@@ -17,41 +21,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-MEASURE = """
-import json, sys, time
-import django
-django.setup()
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from health_deep import runner
-runner.migration_findings("default")  # the code facts, once per process
-runs = []
-for _ in range(int(sys.argv[1])):
-    with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
-        findings = runner.migration_findings("default")
-        wall = time.perf_counter() - started
-    database = sum(float(q["time"]) for q in queries.captured_queries)
-    runs.append({"statements": len(queries.captured_queries), "wall": wall, "db": database,
-                 "ids": sorted(f.id for f in findings)})
-print(json.dumps(runs))
-"""
+from tests.tenancy.helpers import psql  # noqa: E402
+from tests.tenancy.make_tenants import clone  # noqa: E402
 
-
-def _psql(database: str, sql: str) -> None:
-    subprocess.run(
-        ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-c", sql],
-        check=True,
-        capture_output=True,
-    )
+MADE = 3  # tenants django-tenants makes and migrates itself
+CHECKS = ("migrations", "schema", "smoke")
 
 
 def measure(schemas: int, runs: int) -> dict[str, object]:
@@ -62,38 +44,22 @@ def measure(schemas: int, runs: int) -> dict[str, object]:
         "HEALTH_DEEP_TENANTS_DB": database,
         "PYTHONWARNINGS": "ignore",
     }
-    _psql("postgres", f'CREATE DATABASE "{database}"')
+    psql("postgres", f'CREATE DATABASE "{database}"')
     try:
         for command in (
             [sys.executable, "-m", "django", "migrate_schemas", "--shared", "-v0"],
-            [sys.executable, "-m", "tests.tenancy.make_tenants", "1"],
+            [sys.executable, "-m", "tests.tenancy.make_tenants", str(MADE)],
         ):
             subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
-        for first in range(2, schemas + 1, 100):  # a transaction per 100: lock table room
-            last = min(schemas, first + 99)
-            _psql(
-                database,
-                f"""
-                DO $$ BEGIN FOR n IN {first}..{last} LOOP
-                  EXECUTE format('CREATE SCHEMA t%s', n);
-                  EXECUTE format('CREATE TABLE t%s.django_migrations
-                                  (LIKE t1.django_migrations INCLUDING ALL)', n);
-                  EXECUTE format('INSERT INTO t%s.django_migrations
-                                  SELECT * FROM t1.django_migrations', n);
-                  EXECUTE format('CREATE TABLE t%s.notes_note
-                                  (LIKE t1.notes_note INCLUDING ALL)', n);
-                  INSERT INTO customers_client (schema_name, name)
-                  VALUES ('t' || n, 'tenant ' || n);
-                END LOOP; END $$;
-                """,
-            )
-        _psql(
+        if schemas > MADE:
+            clone(database, MADE + 1, schemas)
+        psql(
             database,
-            "DELETE FROM t2.django_migrations WHERE app = 'notes'; "
-            "INSERT INTO customers_client (schema_name, name) VALUES ('gone', 'no schema');",
+            "DELETE FROM t2.django_migrations WHERE app = 'notes'",
+            "ALTER TABLE t3.notes_note DROP COLUMN body",
         )
         out = subprocess.run(
-            [sys.executable, "-c", MEASURE, str(runs)],
+            [sys.executable, "-m", "tests.tenancy.measure", str(runs)],
             env=env,
             cwd=ROOT,
             check=True,
@@ -101,15 +67,12 @@ def measure(schemas: int, runs: int) -> dict[str, object]:
             text=True,
         ).stdout
     finally:
-        _psql("postgres", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    found = json.loads(out.strip().splitlines()[-1])
-    return {
-        "schemas": schemas + 1,
-        "statements": statistics.median(r["statements"] for r in found),
-        "db_ms": 1000 * statistics.median(r["db"] for r in found),
-        "python_ms": 1000 * statistics.median(r["wall"] - r["db"] for r in found),
-        "ids": found[0]["ids"],
-    }
+        psql("postgres", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    return {"schemas": schemas, "checks": json.loads(out.strip().splitlines()[-1])}
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(i.removeprefix("health_deep.") for i in ids) or "-"
 
 
 def main() -> int:
@@ -120,20 +83,25 @@ def main() -> int:
     args = parser.parse_args()
     rows = [measure(n, args.runs) for n in args.schemas]
     if args.markdown:
-        print("| tenant schemas | statements | database | Python | findings |")
-        print("| ---: | ---: | ---: | ---: | --- |")
+        print("| tenant schemas | check | evaluation | statements | database | Python | found |")
+        print("| ---: | --- | --- | ---: | ---: | ---: | --- |")
     for row in rows:
-        ids = ", ".join(str(i).removeprefix("health_deep.") for i in row["ids"])  # type: ignore[attr-defined]
-        if args.markdown:
-            print(
-                f"| {row['schemas']} | {row['statements']:g} | {row['db_ms']:.1f} ms | "
-                f"{row['python_ms']:.1f} ms | {ids} |"
-            )
-        else:
-            print(
-                f"{row['schemas']:6} schemas  {row['statements']:g} statements  "
-                f"database {row['db_ms']:.1f} ms  Python {row['python_ms']:.1f} ms  {ids}"
-            )
+        for check in CHECKS:
+            for when in ("first", "steady"):
+                m = row["checks"][check][when]  # type: ignore[index]
+                cells = (
+                    f"{row['schemas']}",
+                    check,
+                    when,
+                    f"{m['statements']:g}",
+                    f"{1000 * m['db']:.1f} ms",
+                    f"{1000 * m['python']:.1f} ms",
+                    _ids(m["ids"]),
+                )
+                if args.markdown:
+                    print("| " + " | ".join(cells) + " |")
+                else:
+                    print("  ".join(f"{c:>10}" for c in cells))
     return 0
 
 

@@ -22,6 +22,7 @@ from health_check.exceptions import HealthCheckException, ServiceUnavailable, Se
 from health_deep import conf, memo, probe_cache, runner
 from health_deep.findings import REGISTRY, Finding, Severity, summary
 from health_deep.probe_cache import CACHE, Answer
+from health_deep.tenants import scope
 
 logger = logging.getLogger("health_deep")
 
@@ -50,6 +51,11 @@ class ServedCheck(HealthCheck):
     request_started: float | None = dataclasses.field(
         default=None, init=False, repr=False, compare=False
     )
+    # The tenant schema whose host the request came to (the view sets it): the findings are
+    # that tenant's and the shared schema's. One evaluation serves every host.
+    tenant_schema: str | None = dataclasses.field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     name = "check"
     ANSWER_TIME = 0.05  # seconds kept from the deadline to render and send the answer
@@ -75,7 +81,8 @@ class ServedCheck(HealthCheck):
         return [runner.starting_finding(self.alias_for_timeout(), self.name)]
 
     def _settle(self, answer: Answer) -> None:
-        self.findings, self.age, self.stale = answer.findings, answer.age, answer.stale
+        self.findings = scope.seen_from(answer.findings, self.tenant_schema)
+        self.age, self.stale = answer.age, answer.stale
         self.took = answer.took
         raise_for(self.findings)
 

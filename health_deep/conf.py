@@ -42,6 +42,7 @@ class Config:
     code_facts_dir: str | bool | None = None  # None: a folder in the temp dir; False: off
     acknowledge: Any = dataclasses.field(default_factory=dict)  # {warning id: [objects]}
     tenants_ready_share: float = 0.5  # /health/ready/ fails when more tenants than this are broken
+    tenants: Any = None  # another schema-per-tenant scheme, see tenants.custom
 
     @property
     def stale_limit(self) -> float:
@@ -169,6 +170,23 @@ def _acknowledgements(value: Any) -> dict[str, tuple[str, ...]]:
     return {str(k): tuple(v) for k, v in value.items()}
 
 
+class _Invalid(ValueError):
+    """A value with problems of its own to name, each a sentence."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def _tenants(value: Any) -> Any:
+    from health_deep.tenants import custom
+
+    found = [] if value is None else custom.problems(value)
+    if found:
+        raise _Invalid(found)
+    return value
+
+
 def _any(value: Any) -> Any:
     return value  # checked by its own system check, which can import and resolve it
 
@@ -191,6 +209,12 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "LOCKFILE": ("lockfile", _path, "a file path"),
     "SMOKE_DEADLINE": ("smoke_deadline", _positive_seconds, "seconds, >0 and <=60"),
     "TENANTS_READY_SHARE": ("tenants_ready_share", _share, "a share of tenants, 0 to 1"),
+    "TENANTS": (
+        "tenants",
+        _tenants,
+        "None or a dict with 'APPS' and one of 'SCHEMAS' or 'SCHEMAS_SQL' (see the "
+        "multi-tenant documentation)",
+    ),
     "SMOKE_QUERIES": ("smoke_queries", _any, "a dict of URL name -> callable"),
     "SMOKE_EXCLUDE": ("smoke_exclude", _str_tuple, "a list of URL names or route prefixes"),
     "CACHE_TTL": ("cache_ttl", _seconds_or_zero, "seconds, >=0 and <=3600"),
@@ -230,6 +254,8 @@ def _parse(raw: Any) -> tuple[Config, list[str]]:
             continue
         try:
             values[field] = parse(raw[key])
+        except _Invalid as exc:
+            errors += exc.messages
         except (TypeError, ValueError):
             errors.append(f"HEALTH_DEEP[{key!r}] must be {expected}")
     return Config(**values), errors

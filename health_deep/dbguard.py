@@ -45,13 +45,17 @@ T = TypeVar("T")
 
 
 @contextlib.contextmanager
-def guarded(alias: str, *, timeout: float, screen: bool = False) -> Iterator[Any]:
+def guarded(
+    alias: str, *, timeout: float, screen: bool = False, search_path: list[str] | None = None
+) -> Iterator[Any]:
     """A cursor on ``alias`` inside a rolled-back, read-only, time-limited transaction.
 
     ``screen`` is for user code (registered smoke queries, managers): statements that would
     end the transaction or change the session are refused, and a transaction ended anyway
-    (through the driver) is reported when the block ends. In a thread with a :class:`Line`,
-    each statement's start is noted, so another thread can tell one that never returns.
+    (through the driver) is reported when the block ends. ``search_path`` (a vendor with
+    schemas) puts those schemas on the search path for the transaction: a tenant's. In a
+    thread with a :class:`Line`, each statement's start is noted, so another thread can tell
+    one that never returns.
     """
     connection = connections[alias]
     backend = backends.get(connection.vendor)
@@ -65,6 +69,8 @@ def guarded(alias: str, *, timeout: float, screen: bool = False) -> Iterator[Any
                 outermost = len(connection.atomic_blocks) == 1
                 try:
                     restore = backend.limit(connection, cursor, timeout)
+                    if search_path:
+                        backend.use_schemas(cursor, search_path)
                     with backend.deadline(connection, timeout):
                         if not screen:
                             yield cursor

@@ -71,6 +71,7 @@ REGISTRY: dict[str, Kind] = _registry(
     ("E112", "tenant schemas lack migrations of the tenant apps"),
     ("W113", "tenant schemas record migrations the code does not have"),
     ("E114", "tenant has no migrated schema"),
+    ("I115", "tenant schemas' migrations not read yet in this process"),
     # 2xx: schema drift
     ("E201", "table is missing"),
     ("E202", "column is missing"),
@@ -95,6 +96,10 @@ REGISTRY: dict[str, Kind] = _registry(
     ("I222", "index the model does not know"),
     ("I223", "schema check does not support this database backend"),
     ("I224", "table or view of an unmanaged model does not exist"),
+    ("E225", "tenant schemas' tables cannot serve the models"),
+    ("W226", "tenant schemas' tables differ from the models"),
+    ("W227", "tenant-only app's table exists in the shared schema"),
+    ("I228", "tenant schemas not compared with the models yet in this process"),
     # 3xx: smoke queries
     ("E301", "an endpoint's query fails"),
     ("E302", "an endpoint's query timed out or waited on a lock"),
@@ -102,6 +107,7 @@ REGISTRY: dict[str, Kind] = _registry(
     ("I305", "smoke query coverage"),
     ("I306", "smoke queries left for a later probe by the deadline"),
     ("E307", "a smoke query registration is invalid"),
+    ("E308", "an endpoint's query fails in tenant schemas"),
     # 4xx: the deploy plan (pending migrations against the release still running)
     ("E401", "pending migration drops or renames a table the running release reads"),
     ("E402", "pending migration drops or renames a column the running release reads"),
@@ -113,6 +119,7 @@ REGISTRY: dict[str, Kind] = _registry(
     ("I408", "pending migration runs Python code (a data migration)"),
     ("E409", "existing rows make a pending migration fail"),
     ("W410", "data preflight could not tell whether existing rows fit"),
+    ("W411", "tenant schemas are at different migration states"),
 )
 
 

@@ -5,8 +5,8 @@ autodetector output, the expected schema, the endpoints and their queries, the f
 do not change while a process runs. They are computed lazily on first use (never in
 ``AppConfig.ready()``), single-flight per fact (a slow fact never holds up another), and kept
 under a name whose prefix says what feeds it: ``migrations:``, ``schema:``, ``smoke:``,
-``fleet:``. Small per-process records (the last schema comparison, where smoke rotation
-stands) live here too, through :func:`record`.
+``fleet:``, ``tenants:``. Small per-process records (the last schema comparison, where smoke
+rotation stands) live here too, through :func:`record`.
 
 They are forgotten in one place: :func:`forget`, called by the ``setting_changed`` receiver
 below for the settings that feed each prefix, and after ``migrate`` (which may have written
@@ -31,7 +31,9 @@ _lock = threading.Lock()  # guards the two dicts below, never held while computi
 _locks: dict[str, threading.RLock] = {}  # one per fact; reentrant: a fact may need itself
 _cache: dict[str, Any] = {}
 
-CODE_FACTS = ("migrations:", "schema:", "smoke:", "fleet:")
+CODE_FACTS = ("migrations:", "schema:", "smoke:", "fleet:", "tenants:")
+# Where each app lives on a schema-per-tenant site feeds every check.
+_TENANCY = ("tenants:", "migrations:", "schema:", "smoke:")
 
 # What each setting feeds. A setting not listed feeds nothing health_deep keeps.
 FEEDS: dict[str, tuple[str, ...]] = {
@@ -42,8 +44,11 @@ FEEDS: dict[str, tuple[str, ...]] = {
     "DATABASES": ("schema:", "smoke:", "fleet:"),
     "DATABASE_ROUTERS": ("schema:", "smoke:", "fleet:"),
     "ROOT_URLCONF": ("smoke:", "fleet:"),
-    "SHARED_APPS": ("smoke:",),  # django-tenants: where each app lives
-    "TENANT_APPS": ("smoke:",),
+    "SHARED_APPS": _TENANCY,  # django-tenants
+    "TENANT_APPS": _TENANCY,
+    "TENANT_TYPES": _TENANCY,
+    "HAS_MULTI_TYPE_TENANTS": _TENANCY,
+    "TENANTS": _TENANCY,  # django-pgschemas
     "CACHES": ("schema:",),  # a DatabaseCache table is Django's, not a stray
 }
 

@@ -18,7 +18,7 @@ from health_deep.findings import Finding
 from health_deep.history import graph, integrity, ledger, sitecommand
 from health_deep.routing import RouterError
 from health_deep.schema import compare, expected
-from health_deep.schema.model import ExpectedTable
+from health_deep.schema.model import Catalog, ExpectedTable
 
 # The smoke check lives in its own module; the view, the command and the system checks reach
 # every check through this one.
@@ -28,6 +28,8 @@ from health_deep.smoke.runner import (
     smoke_plan,
     smoke_problems,
 )
+from health_deep.tenants import migrations as tenant_migrations
+from health_deep.tenants import schema as tenant_schema
 
 __all__ = ["smoke_endpoints", "smoke_findings", "smoke_plan", "smoke_problems"]
 
@@ -42,9 +44,10 @@ def aliases() -> list[str]:
 
 def _include_app(alias: str) -> Callable[[str], bool]:
     ignored = set(conf.get().ignore_apps)
+    tenancy = tenants.get()
 
     def include(app: str) -> bool:
-        if app in ignored:
+        if app in ignored or (tenancy is not None and tenancy.tenant_only(app, alias)):
             return False
         try:
             return bool(routing.ask("allow_migrate", alias, app))
@@ -110,6 +113,10 @@ def schema_facts(alias: str) -> None:
     backend = backends.get(connections[alias].vendor)
     if backends.supports_schema(backend.vendor) and not backend.features.types_need_server:
         expected_schema(alias)
+        tenancy = tenants.get()
+        if tenancy is not None and tenancy.alias == alias:
+            for kind in tenancy.kinds:
+                tenant_schema.expected_tables(tenancy, kind)
 
 
 def unknown_alias(alias: str) -> Finding:
@@ -135,8 +142,10 @@ def connection_findings(alias: str) -> list[Finding]:
     return []
 
 
-def migration_findings(alias: str) -> list[Finding]:
-    """Migration integrity on ``alias``: two queries (``django_migrations``, the ledger)."""
+def migration_findings(alias: str, *, complete: bool = False) -> list[Finding]:
+    """Migration integrity on ``alias``: two queries (``django_migrations``, the ledger); on
+    a schema-per-tenant site, the tenants' schemas too (``complete``: all of them now, not
+    the next slice a probe reads)."""
     if alias not in settings.DATABASES:
         return [unknown_alias(alias)]
     try:
@@ -174,9 +183,9 @@ def migration_findings(alias: str) -> list[Finding]:
         # In a transaction of its own: a tenant schema that cannot be read is not the ledger's.
         try:
             with dbguard.guarded(alias, timeout=conf.get().statement_timeout):
-                findings += tenants.migration_findings(tenancy, facts)
+                findings += tenant_migrations.findings(tenancy, facts, complete=complete)
         except DatabaseError as exc:
-            findings.append(failure_finding(alias, "migrations", exc))
+            findings += _tenants_unread(alias, "migrations", exc)
     try:
         findings += integrity.evaluate(
             alias=alias,
@@ -293,15 +302,24 @@ def _ignored_tables() -> set[str]:
 def expected_schema(alias: str) -> list[ExpectedTable]:
     """The tables the models need on ``alias``: code only, computed once per process."""
     ignore = conf.get().ignore_apps
+    tenancy = tenants.get()
+    # On a schema-per-tenant site, tenant-only apps' tables are never in the shared schema,
+    # whatever the site's routers say (a scheme described in HEALTH_DEEP may have none).
+    left_out = (
+        [*ignore, *(a for a in tenancy.tenant if tenancy.tenant_only(a, alias))]
+        if tenancy
+        else ignore
+    )
     tables: list[ExpectedTable] = memo.cached(
         f"schema:{alias}:{','.join(ignore)}",
-        lambda: expected.expected_tables(alias, ignore_apps=ignore),
+        lambda: expected.expected_tables(alias, ignore_apps=left_out),
     )
     return tables
 
 
-def schema_findings(alias: str) -> list[Finding]:
-    """Schema drift on ``alias``: one catalog query, compared with the models' needs."""
+def schema_findings(alias: str, *, complete: bool = False) -> list[Finding]:
+    """Schema drift on ``alias``: one catalog query, compared with the models' needs; on a
+    schema-per-tenant site, the tenants' schemas too (``complete``: all of them now)."""
     if alias not in settings.DATABASES:
         return [unknown_alias(alias)]
     vendor = connections[alias].vendor
@@ -337,23 +355,50 @@ def schema_findings(alias: str) -> list[Finding]:
             live = backends.get(vendor).read_catalog(cursor, expected=tables)
     except DatabaseError as exc:
         return [failure_finding(alias, "schema", exc)]
-    # The catalog readers hand back the same object while the schema is unchanged, and the
-    # expected schema is per process: then the comparison is the same too.
-    ignored = frozenset(_ignored_tables())
-    last_comparison = memo.record("schema:last-comparison")
-    last = last_comparison.get(alias)
-    if last is not None and last[0] is live and last[1] is tables and last[2] == ignored:
-        return acknowledged(list(last[3]))
-    findings = compare.compare(alias=alias, expected=tables, catalog=live, ignore_tables=ignored)
-    last_comparison[alias] = (live, tables, ignored, tuple(findings))
+    tenancy = tenants.get()
+    if tenancy is None or tenancy.alias != alias:
+        return acknowledged(_compared(alias, tables, live))
+    # Tenant tables left in the shared schema are W227, not among the I221 strays too.
+    strays = tenant_schema.in_shared_schema(tenancy, live, tables)
+    findings = _compared(alias, tables, live, strays=strays)
+    if strays:
+        findings.append(tenant_schema.shared_finding(tenancy, strays))
+    try:  # in a transaction of its own: a tenant schema that cannot be read is not public's
+        with dbguard.guarded(alias, timeout=conf.get().statement_timeout):
+            findings += tenant_schema.findings(tenancy, complete=complete)
+    except DatabaseError as exc:
+        findings += _tenants_unread(alias, "schema", exc)
     return acknowledged(findings)
 
 
+def _tenants_unread(alias: str, check: str, exc: DatabaseError) -> list[Finding]:
+    """The tenants' schemas could not be read. Before the first migrate the tenants' own
+    table is not there yet (migrate runs these checks first): there is no tenant to judge."""
+    if dbguard.classify(exc) is dbguard.Failure.MISSING_TABLE:
+        return []
+    return [failure_finding(alias, check, exc)]
+
+
+def _compared(
+    alias: str, tables: list[ExpectedTable], live: Catalog, *, strays: Iterable[str] = ()
+) -> list[Finding]:
+    # The catalog readers hand back the same object while the schema is unchanged, and the
+    # expected schema is per process: then the comparison is the same too.
+    ignored = frozenset(_ignored_tables()) | frozenset(strays)
+    last_comparison = memo.record("schema:last-comparison")
+    last = last_comparison.get(alias)
+    if last is not None and last[0] is live and last[1] is tables and last[2] == ignored:
+        return list(last[3])
+    findings = compare.compare(alias=alias, expected=tables, catalog=live, ignore_tables=ignored)
+    last_comparison[alias] = (live, tables, ignored, tuple(findings))
+    return findings
+
+
 def migrations(alias_list: Iterable[str] | None = None) -> list[Finding]:
-    """Every migration finding: each alias, plus the code-only ones once."""
+    """Every migration finding: each alias (every tenant schema), plus the code-only ones once."""
     findings: list[Finding] = []
     for alias in aliases() if alias_list is None else alias_list:
-        findings += migration_findings(alias)
+        findings += migration_findings(alias, complete=True)
     return findings + code_findings()
 
 
@@ -361,5 +406,5 @@ def schema(alias_list: Iterable[str] | None = None) -> list[Finding]:
     """Every schema drift finding, for each alias."""
     findings: list[Finding] = []
     for alias in aliases() if alias_list is None else alias_list:
-        findings += schema_findings(alias)
+        findings += schema_findings(alias, complete=True)
     return findings

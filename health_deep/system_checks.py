@@ -56,6 +56,13 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                         id="health_deep.E001",
                     )
                 )
+    if conf.get().tenants:
+        from health_deep.tenants import custom
+
+        messages += [
+            checks.Error(problem, id="health_deep.E001", hint="See docs/tenants.md.")
+            for problem in custom.unresolved(conf.get().tenants)
+        ]
     for alias in conf.get().databases or ():
         if alias not in settings.DATABASES:
             messages.append(
@@ -119,9 +126,9 @@ def _database_messages(databases: Sequence[str] | None) -> list[checks.CheckMess
     inside_migrate = _inside_migrate()
     for alias in databases or ():
         if alias in chosen:
-            findings += runner.migration_findings(alias)
+            findings += runner.migration_findings(alias, complete=True)
             if not inside_migrate:
-                findings += runner.schema_findings(alias)
+                findings += runner.schema_findings(alias, complete=True)
     if databases and not inside_migrate:
         findings += runner.code_findings()
         findings += [f for f in runner.smoke_findings() if f.alias in databases or not f.alias]

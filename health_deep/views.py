@@ -29,9 +29,11 @@ from health_check.exceptions import ServiceWarning
 from health_check.views import HealthCheckView, MediaType
 
 import health_deep
-from health_deep import conf, details, metrics, runner
+from health_deep import conf, details, metrics, runner, tenants
 from health_deep.checks import Connection, Migrations, SchemaDrift, ServedCheck, SmokeQueries
 from health_deep.findings import Finding, Severity
+from health_deep.smoke import tenants as tenant_smoke
+from health_deep.tenants import scope
 
 logger = logging.getLogger("health_deep")
 
@@ -252,26 +254,12 @@ def overall_status(results: typing.Iterable[HealthCheckResult], *, profile: str 
 
 
 def _only_some_tenants(results: list[HealthCheckResult], findings: list[Finding]) -> bool:
-    """True when every failure is a few tenants' own (``E112``/``E114``, no more than
-    ``TENANTS_READY_SHARE`` of them): the schemas are the same for every instance, so taking
-    them all out of the load balancer would serve no tenant at all; ``/health/`` still fails
-    and names the tenants."""
+    """True when every failure is a few tenants' own (see :mod:`health_deep.tenants.scope`):
+    ``/health/`` still fails and names the tenants."""
     failing = [r for r in results if result_status(r) == "fail"]
     if not all(getattr(r.check, "findings", None) for r in failing):
         return False  # a check that failed without findings (an error of its own)
-    critical = [f for f in findings if f.severity is Severity.CRITICAL]
-    if not critical or not all(f.id in TENANT_FINDINGS for f in critical):
-        return False
-    broken: dict[str, int] = {}
-    of: dict[str, int] = {}
-    for f in critical:
-        broken[f.alias] = broken.get(f.alias, 0) + int(f.details.get("broken", 0))
-        of[f.alias] = max(of.get(f.alias, 0), int(f.details.get("tenants", 0)))
-    share = conf.get().tenants_ready_share
-    return all(of[alias] and broken[alias] <= share * of[alias] for alias in broken)
-
-
-TENANT_FINDINGS = frozenset({"health_deep.E112", "health_deep.E114"})
+    return scope.only_some_tenants(findings, share=conf.get().tenants_ready_share)
 
 
 class HealthView(HealthCheckView):
@@ -281,12 +269,22 @@ class HealthView(HealthCheckView):
     checks: Any = None  # None: the profile's defaults; a list: as django-health-check takes it
 
     results: list[HealthCheckResult]
+    tenant_schema: str | None = None
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        # On a tenant's own host, the probe answers for that tenant (tenants.scope), whose
+        # smoke queries run first in the next evaluation.
+        self.tenant_schema = tenants.request_schema(request)
+        if self.tenant_schema is not None and self.profile != "live":
+            tenant_smoke.ask_for(self.tenant_schema)
 
     def get_checks(self) -> typing.Generator[HealthCheck, None, None]:
-        if self.checks is None:
-            yield from default_checks(self.profile)
-        else:
-            yield from super().get_checks()
+        checks = default_checks(self.profile) if self.checks is None else super().get_checks()
+        for check in checks:
+            if isinstance(check, ServedCheck):
+                check.tenant_schema = self.tenant_schema
+            yield check
 
     async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         started = time.perf_counter()

@@ -31,7 +31,7 @@ SHARED_APPS = [
     "health_check",
     "health_deep",
 ]
-TENANT_APPS = ["django.contrib.contenttypes", "tests.tenancy.notes"]
+TENANT_APPS = ["django.contrib.contenttypes", "tests.tenancy.notes", "tests.tenancy.ledger"]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 TENANT_MODEL = "customers.Client"
 TENANT_DOMAIN_MODEL = "customers.Domain"

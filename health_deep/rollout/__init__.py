@@ -10,14 +10,16 @@ pending operations would fail on (:mod:`health_deep.rollout.preflight`).
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable
 
 from django.db import connections
 
-from health_deep import conf, dbguard
+from health_deep import conf, dbguard, tenants
 from health_deep.findings import Finding
 from health_deep.history.graph import Key
-from health_deep.rollout import judge, preflight
+from health_deep.rollout import judge, per_tenant, preflight
+from health_deep.rollout.per_tenant import TenantState
 from health_deep.rollout.releases import Releases, build
 from health_deep.schema import expected
 from health_deep.schema.model import ExpectedTable
@@ -31,6 +33,8 @@ class Plan:
     pending: list[Key]
     findings: list[Finding]
     exact: bool  # False: database operations could not be followed, the migration state was
+    tenants: list[TenantState] = dataclasses.field(default_factory=list)
+    """On a schema-per-tenant site: each state of the tenants' schemas and what it has pending."""
 
     @property
     def critical(self) -> bool:
@@ -38,43 +42,86 @@ class Plan:
 
 
 def against_database(alias: str, *, budget: float) -> Plan:
-    """Judge the migrations pending on ``alias`` against the release that applied the rest.
+    """Judge the migrations pending on ``alias`` against the release that applied the rest,
+    and on a schema-per-tenant site those pending in each tenant schema.
 
     Read-only under the guard; raises ``DatabaseError`` when the database cannot be read.
     """
     from django.db.migrations.loader import MigrationLoader
 
+    ends = time.monotonic() + budget
     with dbguard.guarded(alias, timeout=conf.get().statement_timeout):
         loader = MigrationLoader(connections[alias], ignore_no_migrations=True)
     applied = {key for key in loader.applied_migrations if key in loader.graph.nodes}
     releases = build(loader, applied)
-    plan = _judged(alias, releases)
-    if not releases.pending:
+    tenancy = tenants.get()
+    if tenancy is not None and tenancy.alias != alias:
+        tenancy = None
+    plan = _judged(alias, releases, ignore=_tenant_only(tenancy))
+    if releases.pending:
+        vendor = connections[alias].vendor
+        asked = [
+            q
+            for q in preflight.questions(releases, vendor=vendor)
+            if not (tenancy and tenancy.tenant_only(q.model._meta.app_label, alias))
+        ]
+        counted = preflight.ask(alias, asked, budget=max(0.0, ends - time.monotonic()))
+        plan = dataclasses.replace(plan, findings=plan.findings + counted)
+    if tenancy is None:
         return plan
-    vendor = connections[alias].vendor
-    counted = preflight.ask(alias, preflight.questions(releases, vendor=vendor), budget=budget)
-    return dataclasses.replace(plan, findings=plan.findings + counted)
+    states, found = per_tenant.against_tenants(
+        tenancy,
+        loader,
+        ends=ends,
+        judge=lambda each, kind: _judged(alias, each, ignore=_others(kind)).findings,
+    )
+    return dataclasses.replace(plan, findings=plan.findings + found, tenants=states)
 
 
 def against_lockfile(new: Iterable[Key], *, alias: str = "default") -> Plan:
     """Judge the migrations ``new`` (not in the lockfile yet) against the release that has
-    every other migration on disk. Code only: no query is made."""
+    every other migration on disk (in the shared schema, and in each kind of tenant schema on
+    a schema-per-tenant site). Code only: no query is made."""
     from django.db.migrations.loader import MigrationLoader
 
     loader = MigrationLoader(None, ignore_no_migrations=True)
     fresh = set(new)
     releases = build(loader, set(loader.graph.nodes) - fresh)
-    return _judged(alias, releases)
+    tenancy = tenants.get()
+    if tenancy is None or tenancy.alias != alias:
+        return _judged(alias, releases)
+    plan = _judged(alias, releases, ignore=_tenant_only(tenancy))
+    findings = list(plan.findings)
+    for kind in tenancy.kinds:
+        with tenants.inside(tenancy, kind.fixed[0] if kind.fixed else "health_deep", kind):
+            judged = _judged(alias, releases, ignore=_others(kind)).findings
+        where = f"every tenant schema{f' of kind {kind.name}' if kind.name else ''}"
+        findings += [dataclasses.replace(f, message=f"In {where}: {f.message}") for f in judged]
+    return dataclasses.replace(plan, findings=findings)
 
 
-def _judged(alias: str, releases: Releases) -> Plan:
+def _tenant_only(tenancy: tenants.Tenancy | None) -> list[str]:
+    """The apps whose tables are only in tenants' schemas: never judged in the shared one."""
+    if tenancy is None:
+        return []
+    return sorted(a for a in tenancy.tenant if tenancy.tenant_only(a, tenancy.alias))
+
+
+def _others(kind: tenants.Kind) -> list[str]:
+    """Every app but ``kind``'s: what its schemas do not hold."""
+    from django.apps import apps
+
+    return sorted({c.label for c in apps.get_app_configs()} - kind.apps)
+
+
+def _judged(alias: str, releases: Releases, *, ignore: Iterable[str] = ()) -> Plan:
     if not releases.pending:
         return Plan(alias, [], [], releases.exact)
     vendor = connections[alias].vendor
-    ignore = conf.get().ignore_apps
+    left_out = [*conf.get().ignore_apps, *ignore]
 
     def tables(state: object) -> list[ExpectedTable]:
-        return expected.expected_tables(alias, ignore_apps=ignore, registry=state.apps)  # type: ignore[attr-defined]
+        return expected.expected_tables(alias, ignore_apps=left_out, registry=state.apps)  # type: ignore[attr-defined]
 
     old = tables(releases.old)
     try:
@@ -85,5 +132,8 @@ def _judged(alias: str, releases: Releases) -> Plan:
     findings = judge.judge(
         alias=alias, vendor=vendor, old=old, before=before, after=after, blame=releases.blame
     )
-    findings += judge.unknowable(alias=alias, steps=releases.steps)
+    left = set(left_out)
+    findings += judge.unknowable(
+        alias=alias, steps=[s for s in releases.steps if s.migration[0] not in left]
+    )
     return Plan(alias, releases.pending, findings, releases.exact)

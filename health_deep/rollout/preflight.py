@@ -139,8 +139,11 @@ def _constraints(
     return found
 
 
-def ask(alias: str, asked: list[Question], *, budget: float) -> list[Finding]:
-    """Count the violating rows of each question within ``budget`` seconds in all."""
+def ask(
+    alias: str, asked: list[Question], *, budget: float, search_path: list[str] | None = None
+) -> list[Finding]:
+    """Count the violating rows of each question within ``budget`` seconds in all (in the
+    schemas of ``search_path``: a tenant's)."""
     findings: list[Finding] = []
     ends = time.monotonic() + budget
     for question in asked:
@@ -149,7 +152,7 @@ def ask(alias: str, asked: list[Question], *, budget: float) -> list[Finding]:
             findings.append(_unknown(alias, question, "the time budget was spent before it"))
             continue
         try:
-            with dbguard.guarded(alias, timeout=left):
+            with dbguard.guarded(alias, timeout=left, search_path=search_path):
                 rows = _count(alias, question)
         except DatabaseError as exc:
             kind = dbguard.classify(exc)

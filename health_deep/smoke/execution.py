@@ -57,12 +57,7 @@ class Plan:
 
     queries: list[Query]
     unplanned: tuple[Endpoint, ...] = ()  # each with query None and the reason
-
-
-_IN_TENANTS = (
-    "a tenant app (django-tenants): its table is in each tenant's schema, not in the shared "
-    "one the checks read"
-)
+    in_tenants: tuple[Query, ...] = ()  # tenant-only apps' queries: run in tenants' schemas
 
 
 def plan(endpoints: Iterable[Endpoint]) -> Plan:
@@ -75,6 +70,7 @@ def plan(endpoints: Iterable[Endpoint]) -> Plan:
     reports it.
     """
     groups: dict[str, Query] = {}
+    in_tenants: dict[str, Query] = {}
     unplanned: list[Endpoint] = []
     tenancy = tenants.get()
     for endpoint in endpoints:
@@ -90,14 +86,14 @@ def plan(endpoints: Iterable[Endpoint]) -> Plan:
                 dataclasses.replace(endpoint, query=None, reason=contexts.why_not_built(exc))
             )
             continue
-        if tenancy is not None and tenancy.tenant_only(query.app_label, query.alias):
-            unplanned.append(dataclasses.replace(endpoint, query=None, reason=_IN_TENANTS))
-            continue
-        known = groups.get(query.key)
-        groups[query.key] = dataclasses.replace(
+        # A tenant-only app's table is in each tenant's schema, not in the shared one.
+        tenant_only = tenancy is not None and tenancy.tenant_only(query.app_label, query.alias)
+        chosen = in_tenants if tenant_only else groups
+        known = chosen.get(query.key)
+        chosen[query.key] = dataclasses.replace(
             known or query, endpoints=(*(known.endpoints if known else ()), endpoint)
         )
-    return Plan(list(groups.values()), tuple(unplanned))
+    return Plan(list(groups.values()), tuple(unplanned), tuple(in_tenants.values()))
 
 
 def _describe(endpoint: Endpoint) -> Query:
@@ -185,8 +181,26 @@ def _run_registered(group: list[Query], *, stop: float, timeout: float, outcome:
             )
 
 
+def run_in_schema(
+    alias: str, queries: list[Query], *, search_path: list[str], deadline: float, timeout: float
+) -> Outcome:
+    """Run ``queries`` on ``alias`` with ``search_path`` (a tenant's schema first), within
+    ``deadline`` seconds. The caller makes the site's tenancy library see that schema too."""
+    outcome = Outcome([], 0, [])
+    stop = time.monotonic() + deadline
+    limit = min(timeout, deadline)
+    _run_alias(alias, queries, stop=stop, timeout=limit, outcome=outcome, search_path=search_path)
+    return outcome
+
+
 def _run_alias(
-    alias: str, group: list[Query], *, stop: float, timeout: float, outcome: Outcome
+    alias: str,
+    group: list[Query],
+    *,
+    stop: float,
+    timeout: float,
+    outcome: Outcome,
+    search_path: list[str] | None = None,
 ) -> None:
     pending = list(group)
     while pending:
@@ -194,7 +208,7 @@ def _run_alias(
         # the transaction is spoiled, so it is rolled back and a fresh one takes the rest.
         try:
             limit = max(0.001, min(timeout, stop - time.monotonic()))
-            with dbguard.guarded(alias, timeout=limit, screen=True):
+            with dbguard.guarded(alias, timeout=limit, screen=True, search_path=search_path):
                 while pending:
                     if time.monotonic() >= stop:
                         outcome.skipped += pending

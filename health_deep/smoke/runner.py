@@ -6,68 +6,22 @@ the planned queries (``execution``) and reports coverage.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
 from django.db import DatabaseError
 
-from health_deep import acknowledge, conf, dbguard, memo, userguard
+from health_deep import acknowledge, conf, dbguard, tenants
 from health_deep.findings import Finding
 from health_deep.smoke import discovery, execution, registry
+from health_deep.smoke import tenants as tenant_smoke
 from health_deep.smoke.discovery import Endpoint
+from health_deep.smoke.planning import as_planned, smoke_endpoints, smoke_plan
+
+__all__ = ["smoke_endpoints", "smoke_findings", "smoke_plan", "smoke_problems"]
 
 logger = logging.getLogger("health_deep")
-
-# Views that are not the site's API: admin, static files, the health endpoints themselves.
-_NOT_ENDPOINTS = (
-    "django.contrib.admin.",
-    "django.contrib.staticfiles.",
-    "django.views.static.",
-    "health_deep.",
-    "health_check.",
-)
-_NOT_ENDPOINT_NAMESPACES = {"admin", "health_deep"}
-
-
-def smoke_endpoints() -> list[Endpoint]:
-    """The URLconf's endpoints, discovered once per process."""
-
-    def compute() -> list[Endpoint]:
-        config = conf.get()
-        registered, _problems = registry.from_settings(config.smoke_queries)
-        excluded = set(config.smoke_exclude)
-        return [
-            e
-            for e in discovery.discover(registered=registered)
-            if not e.view.startswith(_NOT_ENDPOINTS)
-            and e.namespace.split(":")[0] not in _NOT_ENDPOINT_NAMESPACES
-            and e.name not in excluded
-            and not any(e.route.startswith(p) for p in excluded if p.startswith("/"))
-        ]
-
-    return memo.cached("smoke:endpoints", compute)
-
-
-def _planned() -> execution.Plan:
-    def compute() -> execution.Plan:
-        endpoints = smoke_endpoints()
-        return userguard.call_guarded(
-            lambda: execution.plan(endpoints), known=set(), timeout=conf.get().statement_timeout
-        )
-
-    return memo.cached("smoke:plan", compute)
-
-
-def smoke_plan() -> list[execution.Query]:
-    """The distinct queries behind the endpoints, planned once per process. Planning builds
-    each view's queryset, which runs the site's managers (user code): under the guard."""
-    return _planned().queries
-
-
-def _as_planned(endpoints: list[Endpoint]) -> list[Endpoint]:
-    """The endpoints, those whose queryset could not be built marked not covered."""
-    unplanned = {(e.route, e.name, e.view): e for e in _planned().unplanned}
-    return [unplanned.get((e.route, e.name, e.view), e) for e in endpoints]
 
 
 def smoke_findings(*, deadline: float | None = None) -> list[Finding]:
@@ -97,8 +51,18 @@ def smoke_findings(*, deadline: float | None = None) -> list[Finding]:
     left = budget if deadline is None else max(0.0, budget - (time.monotonic() - started))
     outcome = execution.run(queries, deadline=left, timeout=config.statement_timeout)
     findings = list(outcome.findings)
-    if endpoints:  # nothing to cover is not worth a line in the report
-        findings.append(_coverage(_as_planned(endpoints), queries))
+    tenancy = tenants.get()
+    in_tenants: tenant_smoke.Coverage | None = None
+    if tenancy is not None:
+        # What the shared schema's queries left of a probe's deadline; the command gives the
+        # tenants' schemas a whole SMOKE_DEADLINE of their own.
+        left = budget if deadline is None else max(0.0, budget - (time.monotonic() - started))
+        found, in_tenants = tenant_smoke.findings(
+            tenancy, deadline=left, timeout=config.statement_timeout, complete=deadline is None
+        )
+        findings += found
+    if endpoints or (in_tenants and in_tenants.queries):  # else nothing is worth a line
+        findings.append(_coverage(as_planned(endpoints), queries, in_tenants))
     if outcome.skipped:
         labels = [e.label for q in outcome.skipped for e in q.endpoints]
         findings.append(
@@ -133,7 +97,11 @@ def _planning_failed(exc: DatabaseError) -> Finding:
     )
 
 
-def _coverage(endpoints: list[Endpoint], queries: list[execution.Query]) -> Finding:
+def _coverage(
+    endpoints: list[Endpoint],
+    queries: list[execution.Query],
+    in_tenants: tenant_smoke.Coverage | None = None,
+) -> Finding:
     covered = [e.label for e in endpoints if e.covered]
     base_only = [
         {"endpoint": e.label, "view": e.view, "reason": e.reason}
@@ -145,15 +113,28 @@ def _coverage(endpoints: list[Endpoint], queries: list[execution.Query]) -> Find
         for e in endpoints
         if e.query is None
     ]
+    details: dict[str, object] = {
+        "covered": covered,
+        "base_queryset_only": base_only,
+        "not_covered": missing,
+    }
+    tenant_part = ""
+    if in_tenants is not None:
+        tenant_part = (
+            f" Tenant-only apps' {in_tenants.queries} query(ies) ran in {in_tenants.ran} of "
+            f"{in_tenants.of} tenant schema(s) in this process."
+        )
+        details["tenant_schemas"] = dataclasses.asdict(in_tenants)
     return Finding(
         id="health_deep.I305",
         alias="",
         object=f"{len(endpoints)} endpoint(s)",
-        message=f"{len(covered)} of {len(endpoints)} endpoint(s) covered by {len(queries)} "
-        f"smoke query(ies); {len(base_only)} only by their base queryset (their own "
-        f"get_queryset() runs something else); {len(missing)} not covered.",
+        message=f"{len(covered)} of {len(endpoints)} endpoint(s) covered by "
+        f"{len(queries) + (in_tenants.queries if in_tenants else 0)} smoke query(ies); "
+        f"{len(base_only)} only by their base queryset (their own get_queryset() runs "
+        f"something else); {len(missing)} not covered.{tenant_part}",
         hint="Cover the others with @smoke_query on the view or HEALTH_DEEP['SMOKE_QUERIES'].",
-        details={"covered": covered, "base_queryset_only": base_only, "not_covered": missing},
+        details=details,
     )
 
 

@@ -47,6 +47,9 @@ class Features:
     # A value longer than varchar(N) is refused or cut (SQLite keeps it whole: a shorter
     # max_length cannot fail there).
     enforces_lengths: bool = True
+    # Schemas within one database, a search path, and the reads across them that
+    # schema-per-tenant sites need (PostgreSQL).
+    supports_schemas: bool = False
 
 
 class BaseBackend:
@@ -93,6 +96,33 @@ class BaseBackend:
         made (never from the settings, which two environments may share); None when the
         vendor has no way to tell (the settings are then all there is)."""
         return None
+
+    # Schema-per-tenant reads (``features.supports_schemas``), each one statement for any
+    # number of schemas; see backends/postgresql/tenants.py.
+
+    def use_schemas(self, cursor: Any, schemas: list[str]) -> None:
+        """Put ``schemas`` on the search path until the transaction ends."""
+        raise NotImplementedError(f"{self.vendor} has no schemas")
+
+    def migration_digests(self, cursor: Any, apps: dict[str, list[str]]) -> dict[str, str]:
+        """Schema -> a digest of its applied migrations of ``apps[schema]``, for the schemas
+        that have a ``django_migrations`` table."""
+        raise NotImplementedError(f"{self.vendor} has no schemas")
+
+    def applied_migrations(
+        self, cursor: Any, apps: dict[str, list[str]]
+    ) -> dict[str, set[tuple[str, str]]]:
+        """Schema -> its applied migrations of ``apps[schema]``, for a few schemas."""
+        raise NotImplementedError(f"{self.vendor} has no schemas")
+
+    def catalog_digests(self, cursor: Any, tables: dict[str, list[str]]) -> dict[str, str]:
+        """Schema -> a digest of its catalog entries for ``tables[schema]``, for the schemas
+        that hold any of them."""
+        raise NotImplementedError(f"{self.vendor} has no schemas")
+
+    def read_schema_catalogs(self, cursor: Any, schemas: list[str]) -> dict[str, Catalog]:
+        """The catalog of each of a few ``schemas``, apart."""
+        raise NotImplementedError(f"{self.vendor} has no schemas")
 
     def socket_of(self, raw: Any) -> int | None:
         """The file descriptor of an open driver connection, or None (closed, or the driver

@@ -7,13 +7,13 @@ from typing import Any
 
 from health_deep.backends.base import BaseBackend, Failure, Features
 from health_deep.backends.base.types import Verdict
-from health_deep.backends.postgresql import catalog, operations, types
+from health_deep.backends.postgresql import catalog, operations, tenants, types
 from health_deep.schema.model import Catalog, ExpectedTable
 
 
 class Backend(BaseBackend):
     vendor = "postgresql"
-    features = Features(tells_checks_from_uniques=True)
+    features = Features(tells_checks_from_uniques=True, supports_schemas=True)
 
     def judge(self, expected: str, actual: str) -> Verdict:
         return types.judge(expected, actual)
@@ -39,3 +39,20 @@ class Backend(BaseBackend):
 
     def socket_of(self, raw: Any) -> int | None:
         return operations.socket_of(raw)
+
+    def use_schemas(self, cursor: Any, schemas: list[str]) -> None:
+        operations.use_schemas(cursor, schemas)
+
+    def migration_digests(self, cursor: Any, apps: dict[str, list[str]]) -> dict[str, str]:
+        return tenants.migration_digests(cursor, apps)
+
+    def applied_migrations(
+        self, cursor: Any, apps: dict[str, list[str]]
+    ) -> dict[str, set[tuple[str, str]]]:
+        return tenants.applied(cursor, operations.quote_name, apps)
+
+    def catalog_digests(self, cursor: Any, tables: dict[str, list[str]]) -> dict[str, str]:
+        return tenants.catalog_digests(cursor, tables)
+
+    def read_schema_catalogs(self, cursor: Any, schemas: list[str]) -> dict[str, Catalog]:
+        return catalog.read_schemas(cursor, schemas=schemas)

@@ -15,12 +15,14 @@ from typing import Any
 from health_deep.schema.model import Catalog, Column, Constraint, ConstraintKind, Table
 
 # Relations in scope: search_path schemas (ranked, first wins) and explicitly named schemas.
-_SCOPE = """
-WITH scope AS (
+_SEARCH_PATH = """
     SELECT s.nspname, s.rank
       FROM unnest(current_schemas(false)) WITH ORDINALITY AS s(nspname, rank)
     UNION ALL
-    SELECT e, 1000 FROM unnest(%s::text[]) AS e
+"""
+_SCOPE = """
+WITH scope AS ({search_path}
+    SELECT e AS nspname, 1000 AS rank FROM unnest(%s::text[]) AS e
 ),
 rels AS (
     SELECT c.oid, c.relname, c.relkind, n.nspname, min(scope.rank) AS rank
@@ -38,7 +40,7 @@ rels AS (
 
 # Key columns come back as attribute numbers and are named from the column list in Python:
 # joining pg_attribute once per constraint costs more than the rest of the query.
-CATALOG_SQL = (
+_CATALOG = (
     _SCOPE
     + """
 SELECT json_build_object(
@@ -66,6 +68,9 @@ SELECT json_build_object(
 )::text
 """
 )
+CATALOG_SQL = _CATALOG.format(search_path=_SEARCH_PATH)
+# Only the named schemas, each apart (tenants' schemas, compared one by one).
+SCHEMAS_SQL = _CATALOG.format(search_path="")
 
 _KIND: dict[str, ConstraintKind] = {
     "p": "primary",
@@ -80,6 +85,18 @@ def read(cursor: Any, *, schemas: list[str]) -> Catalog:
     """Run the catalog query on ``cursor`` and shape the answer into a :class:`Catalog`."""
     cursor.execute(CATALOG_SQL, [schemas])
     return shape_text(cursor.fetchone()[0], explicit_schemas=tuple(sorted(schemas)))
+
+
+def read_schemas(cursor: Any, *, schemas: list[str]) -> dict[str, Catalog]:
+    """The catalogs of ``schemas``, each keyed by bare table names, in one query."""
+    cursor.execute(SCHEMAS_SQL, [schemas])
+    data = json.loads(cursor.fetchone()[0])
+    found: dict[str, Catalog] = {}
+    for schema in schemas:
+        # Ranked first, as if on the search path: its tables keyed by their bare names.
+        tables = [[*t[:4], 0, *t[5:]] for t in data["tables"] if t[1] == schema]
+        found[schema] = shape({**data, "tables": tables}, explicit_schemas=set())
+    return found
 
 
 @functools.lru_cache(maxsize=4)

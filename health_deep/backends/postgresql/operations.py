@@ -43,6 +43,16 @@ def limit(cursor: Any, timeout: float) -> list[str]:
     return []
 
 
+def quote_name(name: str) -> str:
+    """An identifier, quoted as PostgreSQL reads it."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def use_schemas(cursor: Any, schemas: list[str]) -> None:
+    """``SET LOCAL search_path``: ends with the transaction, as the guard's limits do."""
+    cursor.execute("SET LOCAL search_path TO " + ", ".join(quote_name(s) for s in schemas))
+
+
 def client_limits(params: dict[str, Any], seconds: float) -> dict[str, Any]:
     """libpq's own limits: a connect timeout, TCP keepalives, and a TCP user timeout (data
     unacknowledged that long breaks the connection). Ignored on a Unix socket."""

@@ -201,11 +201,19 @@ class Command(BaseCommand):
         return plan_exit(plan.findings, strict=options["strict"])
 
     def _print_plan(self, plan: rollout.Plan) -> None:
-        if not plan.pending:
+        behind = [state for state in plan.tenants if state.pending]
+        if not plan.pending and not behind:
             self.stdout.write(f"health_deep plan: nothing to migrate on '{plan.alias}'.")
             return
-        names = ", ".join(f"{app}.{name}" for app, name in plan.pending)
+        names = ", ".join(f"{app}.{name}" for app, name in plan.pending) or "nothing"
         self.stdout.write(f"Pending on '{plan.alias}': {names}")
+        for state in behind:
+            pending = ", ".join(f"{app}.{name}" for app, name in state.pending)
+            self.stdout.write(
+                f"Pending in {len(state.schemas)} tenant schema(s) "
+                f"({', '.join(state.schemas[:3])}{' ...' if len(state.schemas) > 3 else ''}): "
+                f"{pending}"
+            )
         if not plan.exact:
             self.stdout.write(
                 "Some database operations could not be followed; judged by the migration "
@@ -267,6 +275,14 @@ def plan_json(plan: rollout.Plan) -> dict[str, Any]:
         "alias": plan.alias,
         "pending": [f"{app}.{name}" for app, name in plan.pending],
         "exact": plan.exact,
+        "tenants": [
+            {
+                "kind": state.kind,
+                "schemas": state.schemas,
+                "pending": [f"{app}.{name}" for app, name in state.pending],
+            }
+            for state in plan.tenants
+        ],
         "findings": [f.as_dict() for f in plan.findings],
     }
 
