@@ -180,6 +180,13 @@ def migration_findings(alias: str, *, complete: bool = False) -> list[Finding]:
         return [router_finding(alias, exc)]
     tenancy = tenants.get()
     if tenancy is not None and tenancy.alias == alias:
+        if rows is not None:
+            # Tenant-only apps' migrations are fingerprinted in the shared schema's ledger
+            # when migrate runs there; an edit to one is the code's, said once.
+            shared_only = {k for k in recorded if tenancy.tenant_only(k[0], alias)}
+            findings += integrity.edited(
+                alias=alias, facts=facts, recorded=shared_only, ledger=rows
+            )
         # In a transaction of its own: a tenant schema that cannot be read is not the ledger's.
         try:
             with dbguard.guarded(alias, timeout=conf.get().statement_timeout):

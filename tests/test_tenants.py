@@ -268,3 +268,21 @@ def test_lock_check_judges_new_migrations_of_tenant_apps_in_tenant_schemas(
     assert done.returncode == 1
     assert "E402" in done.stdout and "E404" in done.stdout, done.stdout
     assert "In every tenant schema: Column ledger_entry19.active" in done.stdout
+
+
+def test_an_applied_tenant_app_migration_edited_since_is_E103(site: dict) -> None:
+    # The incident, in a tenant app: the ledger (in public, written when migrate ran there)
+    # holds another fingerprint than the file on disk has now.
+    psql(
+        site["HEALTH_DEEP_TENANTS_DB"],
+        "UPDATE health_deep_ledger SET fingerprint = (SELECT fingerprint FROM "
+        "health_deep_ledger WHERE app = 'ledger' AND name = '0001_initial') "
+        "WHERE app = 'notes' AND name = '0001_initial'",
+    )
+
+    code, findings = check(site)
+
+    assert code == 1
+    found = by_id(findings)
+    assert list(found) == ["health_deep.E103"], found
+    assert found["health_deep.E103"]["object"] == "notes.0001_initial"

@@ -125,3 +125,33 @@ def test_a_tenants_setting_naming_what_the_site_lacks_fails_the_system_check() -
 
     assert any("not installed: no_such_app" in p for p in problems), problems
     assert any("'SCHEMAS'] cannot be imported" in p for p in problems), problems
+
+
+@override_settings(
+    HAS_MULTI_TYPE_TENANTS=True,
+    MULTI_TYPE_DATABASE_FIELD="kind",
+    TENANT_TYPES={
+        "public": {"APPS": ["django.contrib.auth"], "URLCONF": "tests.urls"},
+        "shop": {
+            "APPS": ["tests.testapp", "django.contrib.contenttypes"],
+            "URLCONF": "tests.urls_noisy",
+            "BASE_SCHEMA": "shop_template",
+        },
+        "blog": {"APPS": ["tests.smokeapp"], "URLCONF": "tests.urls"},
+    },
+)
+def test_django_tenants_types_are_kinds_of_schema_with_their_own_apps() -> None:
+    from health_deep.tenants import django_tenants
+
+    tenancy = django_tenants.detect()
+
+    assert tenancy is not None
+    assert tenancy.shared == {"auth"}
+    kinds = {k.name: k for k in tenancy.kinds}
+    assert set(kinds) == {"shop", "blog"}
+    assert kinds["shop"].apps == {"testapp", "contenttypes"}
+    assert kinds["shop"].urlconf == "tests.urls_noisy"
+    assert kinds["shop"].fixed == ("shop_template",)  # the template is judged as a tenant
+    assert kinds["blog"].fixed == ()
+    assert tenancy.tenant_only("testapp", tenancy.alias)
+    assert not tenancy.tenant_only("auth", tenancy.alias)

@@ -83,6 +83,14 @@ def _unknown(alias: str, facts: CodeFacts, recorded: set[Key]) -> list[Finding]:
     ]
 
 
+def edited(
+    *, alias: str, facts: CodeFacts, recorded: set[Key], ledger: Mapping[Key, LedgerRow]
+) -> list[Finding]:
+    """The ledger's findings alone: applied migrations edited since (``E103``), and what
+    keeps an edit from being told."""
+    return _edited(alias, facts, recorded, ledger)
+
+
 def _edited(
     alias: str, facts: CodeFacts, recorded: set[Key], ledger: Mapping[Key, LedgerRow]
 ) -> list[Finding]:
