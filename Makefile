@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: FORCE run test test-sqlite test-postgres test-mariadb fast faults mysql-headers matrix incident realworld sites plan-vs-linter bench lint docs clean
+.PHONY: FORCE run test test-sqlite test-postgres test-mariadb fast faults mysql-headers matrix matrix-sqlite matrix-postgres matrix-mariadb incident realworld sites plan-vs-linter bench lint docs clean
 
 # The virtualenv, remade when it was made by another Python than $(PYTHON).
 $(VENV)/.python: FORCE
@@ -34,8 +34,11 @@ run: $(VENV)/.example
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
 	cd example_project && ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## The whole test suite: SQLite, then the real PostgreSQL and MariaDB servers.
-test: test-sqlite test-postgres test-mariadb
+## The whole test suite on SQLite and the real PostgreSQL and MariaDB servers, side by side
+## (each run has databases of its own; its output is printed whole when it ends; any failure
+## fails the whole).
+test: $(VENV)/.installed
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-sqlite test-postgres test-mariadb
 
 test-sqlite: $(VENV)/.installed
 	HEALTH_DEEP_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -54,9 +57,10 @@ fast: $(VENV)/.installed
 faults: $(VENV)/.installed
 	$(BIN)/python -m pytest -m faults -p no:cacheprovider -s tests/faults $(PYTEST_ARGS)
 
-## The rest of the version matrix (CI's second step): python:django cells. Every cell runs the
-## in-process tests on every backend, and the tests that start processes (gunicorn, uvicorn,
-## manage.py) on one backend, rotating by day and cell (MATRIX_FULL=1: on all three).
+## The rest of the version matrix (CI's second step): python:django cells, one after the
+## other. Every cell runs the in-process tests on every backend, side by side, and the tests
+## that start processes (gunicorn, uvicorn, manage.py) on one backend, rotating by day and cell
+## (MATRIX_FULL=1: on all three).
 MATRIX ?= 3.12:6.0 3.13:6.1
 MATRIX_DAY ?= $(shell date -u +%-j)
 matrix:
@@ -67,14 +71,20 @@ matrix:
 		$$pybin -c "" 2>/dev/null || { echo "matrix: no python$$py (pyenv install $$py)" >&2; exit 1; }; \
 		[ -x $$venv/bin/python ] || $$pybin -m venv $$venv || exit 1; \
 		$$venv/bin/python -m pip install --quiet -e ".[dev]" "django==$$dj.*" || exit 1; \
-		full=$$(( ($(MATRIX_DAY) + i) % 3 )); i=$$((i + 1)); n=0; \
-		for db in sqlite postgres mariadb; do \
-			if [ -n "$(MATRIX_FULL)" ] || [ $$n = $$full ]; then marks="not faults"; \
-			else marks="not subprocess and not faults"; fi; n=$$((n + 1)); \
-			echo "== Python $$py, Django $$($$venv/bin/python -m django --version), $$db: $$marks"; \
-			HEALTH_DEEP_TEST_DB=$$db $$venv/bin/python -m pytest -q -m "$$marks" $(PYTEST_ARGS) || exit 1; \
-		done; \
+		full=$$(( ($(MATRIX_DAY) + i) % 3 )); i=$$((i + 1)); \
+		echo "== Python $$py, Django $$($$venv/bin/python -m django --version)"; \
+		$(MAKE) --no-print-directory -j3 --output-sync=target CELL=$$venv FULL=$$full \
+			matrix-sqlite matrix-postgres matrix-mariadb || exit 1; \
 	done
+
+# One backend of one matrix cell (CELL: its virtualenv; FULL: the backend, by position, that
+# also runs the process-starting tests).
+matrix-sqlite matrix-postgres matrix-mariadb:
+	@db=$(@:matrix-%=%); n=$$(echo "sqlite postgres mariadb" | tr ' ' '\n' | grep -n "^$$db$$" | cut -d: -f1); \
+	if [ -n "$(MATRIX_FULL)" ] || [ $$((n - 1)) = "$(FULL)" ]; then marks="not faults"; \
+	else marks="not subprocess and not faults"; fi; \
+	echo "== $(CELL), $$db: $$marks"; \
+	HEALTH_DEEP_TEST_DB=$$db $(CELL)/bin/python -m pytest -q -m "$$marks" $(PYTEST_ARGS)
 
 # mysqlclient (the MySQL driver Django documents) compiles against the client headers.
 mysql-headers:
