@@ -113,11 +113,13 @@ sites: $(VENV)/.installed
 	.venv-site-pretix/bin/python -m pip install --quiet -e . -r tests/realworld/sites-requirements.txt
 	.venv-site-pretix/bin/python tests/realworld/sites.py
 
-## The deploy plan beside django-migration-linter over the scan's migration histories (~10 min).
+## The deploy plan beside django-migration-linter and squawk over the scan's migration
+## histories (~20 min).
 plan-vs-linter: $(VENV)/.installed
 	$(PYTHON) -m venv .venv-realworld
 	.venv-realworld/bin/python -m pip install --quiet -e ".[postgres,mysql]" -r tests/realworld/requirements.txt -r benchmarks/requirements.txt
 	.venv-realworld/bin/python benchmarks/plan_vs_linter.py --out plan_vs_linter.jsonl
+	.venv-realworld/bin/python benchmarks/plan_vs_squawk.py --out plan_vs_squawk.jsonl
 
 ## The whole performance comparison, in process, under real servers and from a cold start (~50 min); its output
 ## replaces docs/benchmark-latest.md only when every part ran.
@@ -140,4 +142,4 @@ docs: $(VENV)/.installed
 	$(BIN)/mkdocs build --strict --site-dir site --quiet
 
 clean:
-	rm -rf $(VENV) .venv-realworld .venv-site-* .venv-py* .bench.md plan_vs_linter.jsonl example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache site
+	rm -rf $(VENV) .venv-realworld .venv-site-* .venv-py* .bench.md plan_vs_linter.jsonl plan_vs_squawk.jsonl example_project/db.sqlite3 .pytest_cache .mypy_cache .ruff_cache site

@@ -43,6 +43,8 @@ class Config:
     acknowledge: Any = dataclasses.field(default_factory=dict)  # {warning id: [objects]}
     tenants_ready_share: float = 0.5  # /health/ready/ fails when more tenants than this are broken
     tenants: Any = None  # another schema-per-tenant scheme, see tenants.custom
+    plan_warn_rows: int = 1_000_000  # plan: a long lock on a table this big is a warning
+    plan_critical_rows: int = 10_000_000  # ...and on one this big, critical
 
     @property
     def stale_limit(self) -> float:
@@ -91,6 +93,12 @@ def _positive_seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
         raise ValueError
     return float(value)
+
+
+def _rows(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError
+    return value
 
 
 def _share(value: Any) -> float:
@@ -209,6 +217,8 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "LOCKFILE": ("lockfile", _path, "a file path"),
     "SMOKE_DEADLINE": ("smoke_deadline", _positive_seconds, "seconds, >0 and <=60"),
     "TENANTS_READY_SHARE": ("tenants_ready_share", _share, "a share of tenants, 0 to 1"),
+    "PLAN_WARN_ROWS": ("plan_warn_rows", _rows, "a number of rows, 0 or more"),
+    "PLAN_CRITICAL_ROWS": ("plan_critical_rows", _rows, "a number of rows, 0 or more"),
     "TENANTS": (
         "tenants",
         _tenants,
@@ -258,7 +268,10 @@ def _parse(raw: Any) -> tuple[Config, list[str]]:
             errors += exc.messages
         except (TypeError, ValueError):
             errors.append(f"HEALTH_DEEP[{key!r}] must be {expected}")
-    return Config(**values), errors
+    config = Config(**values)
+    if config.plan_critical_rows < config.plan_warn_rows:
+        errors.append("HEALTH_DEEP['PLAN_CRITICAL_ROWS'] must be at least PLAN_WARN_ROWS")
+    return config, errors
 
 
 def problems() -> list[str]:

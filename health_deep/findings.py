@@ -120,6 +120,13 @@ REGISTRY: dict[str, Kind] = _registry(
     ("E409", "existing rows make a pending migration fail"),
     ("W410", "data preflight could not tell whether existing rows fit"),
     ("W411", "tenant schemas are at different migration states"),
+    ("E412", "pending migration locks a very large table while it scans, indexes or rewrites it"),
+    ("W413", "pending migration locks a large table while it scans, indexes or rewrites it"),
+    ("W414", "migrate runs with no lock timeout where it takes long locks"),
+    (
+        "W415",
+        "pending migration locks its table while it scans, indexes or rewrites it (size unknown)",
+    ),
 )
 
 

@@ -13,12 +13,13 @@ import dataclasses
 import time
 from collections.abc import Iterable
 
-from django.db import connections
+from django.db import DatabaseError, connections
 
-from health_deep import conf, dbguard, tenants
+from health_deep import backends, conf, dbguard, tenants
+from health_deep.backends.base.locks import Size
 from health_deep.findings import Finding
 from health_deep.history.graph import Key
-from health_deep.rollout import judge, per_tenant, preflight
+from health_deep.rollout import judge, locks, per_tenant, preflight, statements
 from health_deep.rollout.per_tenant import TenantState
 from health_deep.rollout.releases import Releases, build
 from health_deep.schema import expected
@@ -58,6 +59,8 @@ def against_database(alias: str, *, budget: float) -> Plan:
     if tenancy is not None and tenancy.alias != alias:
         tenancy = None
     plan = _judged(alias, releases, ignore=_tenant_only(tenancy))
+    weighed = _weighed(alias, releases, ignore=_tenant_only(tenancy), budget=budget)
+    plan = dataclasses.replace(plan, findings=plan.findings + weighed)
     if releases.pending:
         vendor = connections[alias].vendor
         asked = [
@@ -74,6 +77,13 @@ def against_database(alias: str, *, budget: float) -> Plan:
         loader,
         ends=ends,
         judge=lambda each, kind: _judged(alias, each, ignore=_others(kind)).findings,
+        weigh=lambda each, kind, schemas: _weighed(
+            alias,
+            each,
+            ignore=_others(kind),
+            budget=budget,
+            search_paths=[tenancy.search_path(s) for s in schemas],
+        ),
     )
     return dataclasses.replace(plan, findings=plan.findings + found, tenants=states)
 
@@ -89,12 +99,17 @@ def against_lockfile(new: Iterable[Key], *, alias: str = "default") -> Plan:
     releases = build(loader, set(loader.graph.nodes) - fresh)
     tenancy = tenants.get()
     if tenancy is None or tenancy.alias != alias:
-        return _judged(alias, releases)
+        plan = _judged(alias, releases)
+        weighed = _weighed(alias, releases, ignore=(), budget=0.0, offline=True)
+        return dataclasses.replace(plan, findings=plan.findings + weighed)
     plan = _judged(alias, releases, ignore=_tenant_only(tenancy))
-    findings = list(plan.findings)
+    findings = plan.findings + _weighed(
+        alias, releases, ignore=_tenant_only(tenancy), budget=0.0, offline=True
+    )
     for kind in tenancy.kinds:
         with tenants.inside(tenancy, kind.fixed[0] if kind.fixed else "health_deep", kind):
             judged = _judged(alias, releases, ignore=_others(kind)).findings
+            judged += _weighed(alias, releases, ignore=_others(kind), budget=0.0, offline=True)
         where = f"every tenant schema{f' of kind {kind.name}' if kind.name else ''}"
         findings += [dataclasses.replace(f, message=f"In {where}: {f.message}") for f in judged]
     return dataclasses.replace(plan, findings=findings)
@@ -112,6 +127,114 @@ def _others(kind: tenants.Kind) -> list[str]:
     from django.apps import apps
 
     return sorted({c.label for c in apps.get_app_configs()} - kind.apps)
+
+
+def _weighed(
+    alias: str,
+    releases: Releases,
+    *,
+    ignore: Iterable[str],
+    budget: float,
+    search_paths: list[list[str]] | None = None,
+    offline: bool = False,
+) -> list[Finding]:
+    """The long locks the pending operations take, weighed by the tables' sizes: read on
+    ``alias`` (the largest over ``search_paths``, a tenant state's schemas, as far as the
+    budget goes), or unknown ``offline`` (``lock --check``)."""
+    connection = connections[alias]
+    backend = backends.get(connection.vendor)
+    if not releases.pending or not backend.features.judges_locks:
+        return []
+    config = conf.get()
+    left_out = {*config.ignore_apps, *ignore}
+    thresholds = locks.Thresholds(config.plan_warn_rows, config.plan_critical_rows)
+    if offline:
+        held = _held(backend, statements.collect(releases, alias=alias, offline=True), left_out)
+        existing = {m._meta.db_table for m in releases.before.apps.get_models()}
+        new = {lock.table for h in held for lock in h.locks} - existing
+        return locks.judge(
+            alias=alias,
+            held=held,
+            sizes=None,
+            new_tables=new,
+            thresholds=thresholds,
+            lock_limit=None,
+            vendor=connection.vendor,
+        )
+    timeout = max(budget, config.statement_timeout)
+    try:
+        with dbguard.guarded(alias, timeout=timeout):
+            held = _held(backend, statements.collect(releases, alias=alias), left_out)
+    except DatabaseError as exc:  # the catalog behind the SQL could not be read in time
+        return [locks.not_weighed(alias, f"the SQL could not be worked out ({type(exc).__name__})")]
+    tables = sorted({lock.table for h in held for lock in h.locks})
+    try:
+        sizes, limit = _sizes(backend, alias, tables, search_paths, budget=budget)
+    except DatabaseError as exc:  # weighed as unknown, as lock --check does
+        return locks.judge(
+            alias=alias,
+            held=held,
+            sizes=None,
+            new_tables=set(),
+            thresholds=thresholds,
+            lock_limit=None,
+            vendor=connection.vendor,
+            unknown=f"the table sizes could not be read ({type(exc).__name__})",
+        )
+    return locks.judge(
+        alias=alias,
+        held=held,
+        sizes=sizes,
+        new_tables=set(),
+        thresholds=thresholds,
+        lock_limit=limit,
+        vendor=connection.vendor,
+    )
+
+
+def _sizes(
+    backend: backends.BaseBackend,
+    alias: str,
+    tables: list[str],
+    search_paths: list[list[str]] | None,
+    *,
+    budget: float,
+) -> tuple[dict[str, Size], float | None]:
+    """The tables' sizes (the largest over ``search_paths``, as far as the budget goes) and
+    migrate's lock timeout."""
+    connection = connections[alias]
+    ends = time.monotonic() + budget
+    with dbguard.guarded(alias, timeout=max(budget, conf.get().statement_timeout)) as cursor:
+        sizes: dict[str, Size] = {}
+        paths: list[list[str] | None] = [None] if search_paths is None else list(search_paths)
+        for path in paths:
+            if sizes and time.monotonic() > ends:
+                break  # the largest of the schemas read: said in each size's estimate
+            if path is not None:
+                backend.use_schemas(cursor, path)
+            for table, size in backend.table_sizes(cursor, tables).items():
+                if table not in sizes or size.rows_or_guess() > sizes[table].rows_or_guess():
+                    where = f"; the largest, in schema {path[0]}" if path else ""
+                    sizes[table] = dataclasses.replace(size, estimate=size.estimate + where)
+        limit = backend.lock_limit(connection, cursor)
+    return sizes, limit
+
+
+def _held(
+    backend: backends.BaseBackend, collected: list[statements.Collected], left_out: set[str]
+) -> list[locks.Held]:
+    held = []
+    for c in collected:
+        if c.step.migration[0] in left_out:
+            continue
+        found = tuple(
+            lock
+            for sql in c.statements
+            for lock in backend.lock_effects(sql, column_type=c.column_type)
+        )
+        if found:
+            held.append(locks.Held(c.step, found, c.statements))
+    return held
 
 
 def _judged(alias: str, releases: Releases, *, ignore: Iterable[str] = ()) -> Plan:

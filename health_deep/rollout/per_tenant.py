@@ -39,10 +39,11 @@ class TenantState:
 
 
 Judge = Callable[[Releases, Kind], list[Finding]]
+Weigh = Callable[[Releases, Kind, list[str]], list[Finding]]
 
 
 def against_tenants(
-    tenancy: Tenancy, loader: Any, *, ends: float, judge: Judge
+    tenancy: Tenancy, loader: Any, *, ends: float, judge: Judge, weigh: Weigh
 ) -> tuple[list[TenantState], list[Finding]]:
     """Every tenant schema's pending migrations, judged per state; rows counted per schema
     until ``ends`` (monotonic)."""
@@ -69,7 +70,7 @@ def against_tenants(
         if not pending:
             continue
         with tenants.inside(tenancy, group[0], kind):
-            judged = judge(releases, kind)
+            judged = judge(releases, kind) + weigh(releases, kind, group)
         findings += [_about(f, group, len(every)) for f in judged]
         asked = [
             q

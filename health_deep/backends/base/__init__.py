@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from health_deep.backends.base.locks import Lock, Size
 from health_deep.backends.base.types import Verdict, fold
 from health_deep.schema.model import Catalog, ExpectedTable
 
@@ -50,6 +51,8 @@ class Features:
     # Schemas within one database, a search path, and the reads across them that
     # schema-per-tenant sites need (PostgreSQL).
     supports_schemas: bool = False
+    # Its DDL's locks are known statement by statement (postgresql/locks.py, mysql/locks.py).
+    judges_locks: bool = False
 
 
 class BaseBackend:
@@ -95,6 +98,23 @@ class BaseBackend:
         """What tells this database apart from every other, read from the connection actually
         made (never from the settings, which two environments may share); None when the
         vendor has no way to tell (the settings are then all there is)."""
+        return None
+
+    # The deploy plan's lock judgement (``features.judges_locks``); see base/locks.py.
+
+    def lock_effects(
+        self, sql: str, *, column_type: Callable[[str, str], str | None]
+    ) -> list[Lock]:
+        """The long locks statement ``sql`` takes (none known by default)."""
+        return []
+
+    def table_sizes(self, cursor: Any, tables: list[str]) -> dict[str, Size]:
+        """The estimated size of each of ``tables`` that exists."""
+        return {}
+
+    def lock_limit(self, connection: Any, cursor: Any) -> float | None:
+        """The lock timeout, in seconds, a session on ``connection``'s settings starts with
+        (what migrate's would have); None for no limit."""
         return None
 
     # Schema-per-tenant reads (``features.supports_schemas``), each one statement for any

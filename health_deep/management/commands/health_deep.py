@@ -344,8 +344,16 @@ def run_lock(command: BaseCommand, options: dict[str, Any]) -> int:
         command.stderr.write(str(exc))
         return EXIT_USAGE
     if new and not options.get("no_plan"):
-        plan = rollout.against_lockfile(new)
         names = ", ".join(f"{app}.{name}" for app, name in sorted(new))
+        try:
+            plan = rollout.against_lockfile(new)
+        except DatabaseError as exc:  # MySQL states some types and features by its version
+            command.stdout.write(
+                f"Deploy plan: not judged: the new migrations ({names}) need the server to "
+                f"say what they make on this backend ({type(exc).__name__}); run "
+                "`manage.py health_deep plan` against it."
+            )
+            return EXIT_CRITICAL if failed else EXIT_OK
         verdict = "break" if plan.critical else "are safe for"
         command.stdout.write(
             f"Deploy plan: the new migrations ({names}) {verdict} the release the lockfile "
