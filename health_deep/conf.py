@@ -43,6 +43,8 @@ class Config:
     acknowledge: Any = dataclasses.field(default_factory=dict)  # {warning id: [objects]}
     tenants_ready_share: float = 0.5  # /health/ready/ fails when more tenants than this are broken
     tenants: Any = None  # another schema-per-tenant scheme, see tenants.custom
+    smoke_lock: str = "smoke.lock"  # recorded queries of the endpoints (smoke/lockfile.py)
+    record_smoke: bool = False  # the recording middleware records (staging, never production)
     plan_warn_rows: int = 1_000_000  # plan: a long lock on a table this big is a warning
     plan_critical_rows: int = 10_000_000  # ...and on one this big, critical
 
@@ -227,6 +229,8 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     ),
     "SMOKE_QUERIES": ("smoke_queries", _any, "a dict of URL name -> callable"),
     "SMOKE_EXCLUDE": ("smoke_exclude", _str_tuple, "a list of URL names or route prefixes"),
+    "SMOKE_LOCK": ("smoke_lock", _path, "a file path"),
+    "RECORD_SMOKE": ("record_smoke", _bool, "True or False"),
     "CACHE_TTL": ("cache_ttl", _seconds_or_zero, "seconds, >=0 and <=3600"),
     "DEADLINE": ("deadline", _positive_seconds, "seconds, >0 and <=60"),
     "CACHE_ALIAS": ("cache_alias", _cache_alias, "None or a name in settings.CACHES"),

@@ -108,6 +108,8 @@ REGISTRY: dict[str, Kind] = _registry(
     ("I306", "smoke queries left for a later probe by the deadline"),
     ("E307", "a smoke query registration is invalid"),
     ("E308", "an endpoint's query fails in tenant schemas"),
+    ("W309", "the smoke lockfile cannot be used"),
+    ("W310", "recorded queries in the smoke lockfile no longer match the code"),
     # 4xx: the deploy plan (pending migrations against the release still running)
     ("E401", "pending migration drops or renames a table the running release reads"),
     ("E402", "pending migration drops or renames a column the running release reads"),

@@ -1,4 +1,7 @@
-"""Let load balancers probe the health URLs by IP address.
+"""health_deep's middleware: :class:`ProbeHostMiddleware` lets load balancers probe the
+health URLs by IP address; :class:`SmokeRecordingMiddleware` records the queries endpoints run
+(staging, or the site's own test run).
+
 
 Load balancers and Kubernetes probes send the instance's IP as the ``Host`` header, which is
 rarely in ``ALLOWED_HOSTS``: Django then answers 400 before any view runs, and the target is
@@ -10,6 +13,7 @@ for health_deep's own URLs only.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -55,3 +59,30 @@ def _plain_allowed_host() -> str | None:
         if host and not host.startswith((".", "*")):
             return str(host)
     return None
+
+
+class SmokeRecordingMiddleware:
+    """Records the plain reads each successful GET runs into ``HEALTH_DEEP['SMOKE_LOCK']``
+    (see :mod:`health_deep.smoke.recording`), while ``HEALTH_DEEP['RECORD_SMOKE']`` is True
+    (or ``pytest --health-deep-record`` runs). Put it last in ``MIDDLEWARE``, on staging or in
+    test settings: a production site has no use for it. Otherwise it only passes requests on.
+    """
+
+    FLUSH_EVERY = 5.0  # seconds between writes of the lockfile while new queries appear
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self._flushed = 0.0
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from health_deep import conf
+        from health_deep.smoke import recording
+
+        if not (conf.get().record_smoke or recording.FORCED):
+            return self.get_response(request)
+        response = recording.record(request, self.get_response)
+        now = time.monotonic()
+        if not recording.FORCED and now - self._flushed > self.FLUSH_EVERY:
+            self._flushed = now
+            recording.RECORDER.flush(conf.get().smoke_lock)
+        return response

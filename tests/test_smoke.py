@@ -94,7 +94,7 @@ def test_endpoints_sharing_a_query_run_it_once() -> None:
 def test_coverage_is_reported_as_info() -> None:
     coverage = next(f for f in runner.smoke_findings() if f.id == "health_deep.I305")
 
-    assert coverage.message.startswith("9 of 17 endpoint(s) covered by 5 smoke query(ies)")
+    assert coverage.message.startswith("9 of 19 endpoint(s) covered by 5 smoke query(ies);")
     reasons = {d["endpoint"]: d["reason"] for d in coverage.details["not_covered"]}
     assert "/library/ping/ (library:ping)" in reasons
 
@@ -365,3 +365,17 @@ def test_the_command_gives_the_queries_the_whole_deadline_however_long_planning_
     findings = runner.smoke_findings()  # as the command and the system checks call it
 
     assert [f.id for f in findings if f.id != "health_deep.I305"] == []  # no I306: all ran
+
+
+def test_an_entry_that_is_not_a_url_pattern_is_left_out_not_fatal() -> None:
+    from django.urls import path
+
+    from health_deep.smoke.discovery import _walk
+    from tests.smokeapp import views
+
+    # What `include("two_factor.urls")` gives: the module's (patterns, app_name) tuple.
+    patterns = [([path("ping/", views.ping, name="ping")], "ns"), path("p/", views.ping)]
+
+    found = [route for route, *_ in _walk(patterns, "/", None)]
+
+    assert found == ["/p/"]

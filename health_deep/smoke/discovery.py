@@ -8,6 +8,7 @@ never imported: its views are recognised by the attributes ``as_view()`` leaves 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +27,8 @@ _PLAIN_GET_QUERYSET = {
 # The view has a queryset or model, but its own get_queryset() decides what it runs: the
 # base query is still worth running (it reads the table), but the endpoint is not covered.
 BASE_ONLY = "base queryset"
+# No query of its own to read, but ``smoke.lock`` holds what it ran (smoke/recorded.py).
+RECORDED = "recorded"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +46,7 @@ class Endpoint:
     @property
     def covered(self) -> bool:
         """Whether the query run for this endpoint is the one the endpoint itself runs."""
-        return self.query is not None and self.source != BASE_ONLY
+        return self.source == RECORDED or (self.query is not None and self.source != BASE_ONLY)
 
     @property
     def label(self) -> str:
@@ -66,6 +69,8 @@ def _walk(
     patterns: list[Any], prefix: str, namespace: str | None
 ) -> Iterator[tuple[str, str | None, str | None, URLPattern]]:
     for pattern in patterns:
+        if not isinstance(pattern, URLResolver | URLPattern):
+            continue  # not a pattern (a list or a name where Django wants one): never routed
         route = prefix + _route(pattern)
         if isinstance(pattern, URLResolver):
             inner = namespace
@@ -77,6 +82,13 @@ def _walk(
             if name and namespace:
                 name = f"{namespace}:{name}"
             yield route, name, namespace, pattern
+
+
+def normal_route(route: str) -> str:
+    """A route as discovery spells it, from the one a request's ``resolver_match.route`` gives
+    (every piece's regex anchors kept there: ``api/^books/$``): the ``^`` that starts a piece
+    and the ``$`` or ``\\Z`` that ends one are dropped."""
+    return re.sub(r"(?:(?<=/)|^)\^|(?:\$|\\Z)(?=/|$)", "", route)
 
 
 def _route(pattern: URLPattern | URLResolver) -> str:

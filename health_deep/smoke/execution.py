@@ -58,6 +58,36 @@ class Plan:
     queries: list[Query]
     unplanned: tuple[Endpoint, ...] = ()  # each with query None and the reason
     in_tenants: tuple[Query, ...] = ()  # tenant-only apps' queries: run in tenants' schemas
+    recorded: frozenset[tuple[str, str | None]] = frozenset()  # (route, name) a recording covers
+    findings: tuple[Finding, ...] = ()  # what the plan itself found (an unusable recording)
+
+
+def with_recorded(plan: Plan, found: Any) -> Plan:
+    """``plan`` with the recorded statements of ``smoke.lock`` (:mod:`.recorded`) added as
+    queries of their own; a tenant-only app's run in the tenants' schemas."""
+    tenancy = tenants.get()
+    queries, in_tenants = list(plan.queries), list(plan.in_tenants)
+    for replay, endpoints in found.statements:
+        query = Query(
+            key=f"recorded:{replay.alias}:{replay.sql}",
+            alias=replay.alias,
+            model=replay.owner or "recorded query",
+            make=functools.partial(lambda r: r, replay),
+            endpoints=endpoints,
+            sql=replay.sql,
+        )
+        owner_app = query.app_label if replay.owner else ""
+        if tenancy is not None and owner_app and tenancy.tenant_only(owner_app, replay.alias):
+            in_tenants.append(query)
+        else:
+            queries.append(query)
+    return dataclasses.replace(
+        plan,
+        queries=queries,
+        in_tenants=tuple(in_tenants),
+        recorded=found.covered,
+        findings=plan.findings + tuple(found.findings),
+    )
 
 
 def plan(endpoints: Iterable[Endpoint]) -> Plan:
@@ -263,6 +293,8 @@ def _fetch_one(result: Any) -> None:
         list(result if result.query.is_sliced else result[:1])
     elif isinstance(result, RawQuerySet):
         next(iter(result), None)
+    elif callable(getattr(result, "fetch_one", None)):  # a recorded statement (recorded.py)
+        result.fetch_one()
 
 
 def _finding(

@@ -5,12 +5,13 @@ queryset runs the site's managers)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
 from health_deep import conf, memo, userguard
-from health_deep.smoke import discovery, execution, registry
+from health_deep.smoke import discovery, execution, recorded, registry
 from health_deep.smoke.discovery import Endpoint
 
 # Views that are not the site's API: admin, static files, the health endpoints themselves.
@@ -54,7 +55,10 @@ def planned(
 
         def build() -> execution.Plan:
             with inside() if inside is not None else contextlib.nullcontext():
-                return execution.plan(endpoints)
+                plan = execution.plan(endpoints)
+            if urlconf is None:  # the site's own URLconf: its recording too
+                plan = execution.with_recorded(plan, recorded.load(endpoints))
+            return plan
 
         return userguard.call_guarded(build, known=set(), timeout=conf.get().statement_timeout)
 
@@ -68,6 +72,14 @@ def smoke_plan() -> list[execution.Query]:
 
 
 def as_planned(endpoints: list[Endpoint]) -> list[Endpoint]:
-    """The endpoints, those whose queryset could not be built marked not covered."""
-    unplanned = {(e.route, e.name, e.view): e for e in planned().unplanned}
-    return [unplanned.get((e.route, e.name, e.view), e) for e in endpoints]
+    """The endpoints as planned: those whose queryset could not be built marked not covered,
+    those a recording covers marked so (their recorded queries are what they run)."""
+    plan = planned()
+    unplanned = {(e.route, e.name, e.view): e for e in plan.unplanned}
+    found = []
+    for endpoint in endpoints:
+        endpoint = unplanned.get((endpoint.route, endpoint.name, endpoint.view), endpoint)
+        if (endpoint.route, endpoint.name) in plan.recorded and not endpoint.covered:
+            endpoint = dataclasses.replace(endpoint, source=recorded.RECORDED, reason="")
+        found.append(endpoint)
+    return found

@@ -17,7 +17,7 @@ from health_deep.findings import Finding
 from health_deep.smoke import discovery, execution, registry
 from health_deep.smoke import tenants as tenant_smoke
 from health_deep.smoke.discovery import Endpoint
-from health_deep.smoke.planning import as_planned, smoke_endpoints, smoke_plan
+from health_deep.smoke.planning import as_planned, planned, smoke_endpoints, smoke_plan
 
 __all__ = ["smoke_endpoints", "smoke_findings", "smoke_plan", "smoke_problems"]
 
@@ -50,7 +50,7 @@ def smoke_findings(*, deadline: float | None = None) -> list[Finding]:
     # command and the system checks give the queries the whole budget, whatever planning took.
     left = budget if deadline is None else max(0.0, budget - (time.monotonic() - started))
     outcome = execution.run(queries, deadline=left, timeout=config.statement_timeout)
-    findings = list(outcome.findings)
+    findings = list(outcome.findings) + list(planned().findings)
     tenancy = tenants.get()
     in_tenants: tenant_smoke.Coverage | None = None
     if tenancy is not None:
@@ -103,6 +103,7 @@ def _coverage(
     in_tenants: tenant_smoke.Coverage | None = None,
 ) -> Finding:
     covered = [e.label for e in endpoints if e.covered]
+    recorded = [e.label for e in endpoints if e.source == discovery.RECORDED]
     base_only = [
         {"endpoint": e.label, "view": e.view, "reason": e.reason}
         for e in endpoints
@@ -111,10 +112,11 @@ def _coverage(
     missing = [
         {"endpoint": e.label, "view": e.view, "reason": e.reason}
         for e in endpoints
-        if e.query is None
+        if e.query is None and not e.covered
     ]
     details: dict[str, object] = {
         "covered": covered,
+        "recorded": recorded,
         "base_queryset_only": base_only,
         "not_covered": missing,
     }
@@ -130,7 +132,9 @@ def _coverage(
         alias="",
         object=f"{len(endpoints)} endpoint(s)",
         message=f"{len(covered)} of {len(endpoints)} endpoint(s) covered by "
-        f"{len(queries) + (in_tenants.queries if in_tenants else 0)} smoke query(ies); "
+        f"{len(queries) + (in_tenants.queries if in_tenants else 0)} smoke query(ies)"
+        + (f" ({len(recorded)} by their recorded queries)" if recorded else "")
+        + "; "
         f"{len(base_only)} only by their base queryset (their own get_queryset() runs "
         f"something else); {len(missing)} not covered.{tenant_part}",
         hint="Cover the others with @smoke_query on the view or HEALTH_DEEP['SMOKE_QUERIES'].",

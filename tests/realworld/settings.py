@@ -198,7 +198,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
-ROOT_URLCONF = "tests.realworld.urls"
+ROOT_URLCONF = os.environ.get("REALWORLD_URLCONF", "tests.realworld.urls")
 SITE_ID = 1
 STATIC_URL = "/static/"
 WAGTAIL_SITE_NAME = "realworld"

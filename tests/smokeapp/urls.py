@@ -15,6 +15,8 @@ urlpatterns = [
     path("ping/", views.ping, name="ping"),
     path("stats/authors/", views.author_stats, name="author-stats"),
     path("writes/", views.writes, name="writes"),
+    path("titles/", views.titles, name="titles"),
+    path("visit/", views.visit, name="visit"),
     path("shelf/", include(([path("deep/", include(inner))], "shelf"))),
     re_path(r"^api/stats/$", views.Stats.as_view(), name="api-stats"),
     path("api/my-authors/", views.MyAuthors.as_view(), name="my-authors"),

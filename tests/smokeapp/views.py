@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from health_deep import smoke_query
-from tests.smokeapp.models import Author, Book
+from tests.smokeapp.models import Author, Book, Publisher
 
 
 class BookList(ListView):
@@ -45,6 +45,18 @@ def author_stats(request: HttpRequest) -> JsonResponse:
 
 def writes(request: HttpRequest) -> JsonResponse:
     return JsonResponse({})
+
+
+def titles(request: HttpRequest) -> JsonResponse:
+    """A function view: its query is known only once it runs (a recording)."""
+    books = Book.objects.filter(title__startswith=request.GET.get("q", ""))
+    return JsonResponse({"books": [[b.title, int(b.priority)] for b in books[:10]]})
+
+
+def visit(request: HttpRequest) -> JsonResponse:
+    """A GET that writes, then reads: only the read may ever be recorded."""
+    Publisher.objects.create(name="visited")
+    return JsonResponse({"publishers": Publisher.objects.count()})
 
 
 class BookSerializer(serializers.ModelSerializer):

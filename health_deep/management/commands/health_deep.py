@@ -338,6 +338,7 @@ def run_lock(command: BaseCommand, options: dict[str, Any]) -> int:
     failed = report.failed(allow_new=options["update"])
     if not failed:
         command.stdout.write(f"{path}: {len(code.fingerprints)} migrations match.")
+    _report_smoke_lock(command)
     try:
         new = _new_since(options.get("base"), path, code, report)
     except lockfile.LockfileError as exc:
@@ -362,6 +363,33 @@ def run_lock(command: BaseCommand, options: dict[str, Any]) -> int:
         write_findings(command, plan.findings, header=False)
         failed = failed or plan.critical
     return EXIT_CRITICAL if failed else EXIT_OK
+
+
+def _report_smoke_lock(command: BaseCommand) -> None:
+    """Say which endpoints neither introspection nor ``smoke.lock`` covers (when there is a
+    smoke lockfile: recording is opt-in). Never fails the check: a recording is refreshed
+    by a test run, not in review."""
+    from health_deep.smoke import lockfile as smoke_lockfile
+    from health_deep.smoke import recorded
+    from health_deep.smoke.planning import smoke_endpoints
+
+    path = conf.get().smoke_lock
+    try:
+        recording = smoke_lockfile.read(path)
+    except smoke_lockfile.Invalid as exc:
+        command.stdout.write(f"{path}: cannot be used: {exc}.")
+        return
+    if recording is None:
+        return
+    missing = recorded.unrecorded(smoke_endpoints(), recording)
+    if not missing:
+        command.stdout.write(f"{path}: every endpoint is covered, read off its view or recorded.")
+        return
+    shown = ", ".join(e.label for e in missing[:10]) + (" ..." if len(missing) > 10 else "")
+    command.stdout.write(
+        f"{path}: {len(missing)} endpoint(s) are neither read off their views nor recorded "
+        f"(record them: pytest --health-deep-record): {shown}"
+    )
 
 
 def _new_since(
