@@ -168,19 +168,12 @@ def _weighed(
     except DatabaseError as exc:  # the catalog behind the SQL could not be read in time
         return [locks.not_weighed(alias, f"the SQL could not be worked out ({type(exc).__name__})")]
     tables = sorted({lock.table for h in held for lock in h.locks})
+    unknown: dict[str, str] = {}
     try:
         sizes, limit = _sizes(backend, alias, tables, search_paths, budget=budget)
     except DatabaseError as exc:  # weighed as unknown, as lock --check does
-        return locks.judge(
-            alias=alias,
-            held=held,
-            sizes=None,
-            new_tables=set(),
-            thresholds=thresholds,
-            lock_limit=None,
-            vendor=connection.vendor,
-            unknown=f"the table sizes could not be read ({type(exc).__name__})",
-        )
+        sizes, limit = None, None
+        unknown = {"unknown": f"the table sizes could not be read ({type(exc).__name__})"}
     return locks.judge(
         alias=alias,
         held=held,
@@ -189,6 +182,7 @@ def _weighed(
         thresholds=thresholds,
         lock_limit=limit,
         vendor=connection.vendor,
+        **unknown,
     )
 
 

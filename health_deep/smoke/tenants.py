@@ -181,10 +181,7 @@ def _aggregate(
                 "tenant schema findings (E225) for the same schemas.",
                 endpoints=endpoints,
                 details={
-                    "schemas": group,
-                    "broken": len(group),
-                    "tenants": of,
-                    "domains": {s: domains[s] for s in group if s in domains},
+                    **tenants.about(group, of, domains),
                     "findings": [
                         {
                             "id": f.id,

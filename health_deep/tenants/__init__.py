@@ -174,3 +174,16 @@ def named(schemas: list[str], domains: dict[str, str] | None = None) -> str:
     domains = domains or {}
     shown = ", ".join(f"{s} ({domains[s]})" if s in domains else s for s in schemas[:3])
     return shown + (f" and {len(schemas) - 3} more" if len(schemas) > 3 else "")
+
+
+def about(schemas: list[str], of: int, domains: dict[str, str] | None = None) -> dict[str, object]:
+    """What every tenant finding carries in its details: all the schemas it is about (a
+    tenant's host keeps its own: :mod:`.scope`), how many, of how many tenants, and the
+    primary domains known."""
+    domains = domains or {}
+    return {
+        "schemas": schemas,
+        "broken": len(schemas),
+        "tenants": of,
+        "domains": {s: domains[s] for s in schemas if s in domains},
+    }

@@ -137,21 +137,10 @@ def _wrapped(
                     message=f"{shown}: {len(group)} of {of} tenant schema(s) "
                     f"{what.format(n=len(names))}: {', '.join(names[:5])}.",
                     hint=hint.format(migrate=MIGRATE.get(tenancy.library.name, "the migration")),
-                    details=_details(group, of, domains) | {key: names},
+                    details=tenants.about(group, of, domains) | {key: names},
                 )
             )
     return found
-
-
-def _details(group: list[str], of: int, domains: dict[str, str]) -> dict[str, object]:
-    """What every tenant finding carries: all the schemas it is about (the view keeps a
-    tenant's own on its host), how many, of how many, and the domains known."""
-    return {
-        "schemas": group,
-        "broken": len(group),
-        "tenants": of,
-        "domains": {s: domains[s] for s in group if s in domains},
-    }
 
 
 def _missing(tenancy: Tenancy, missing: list[str], of: int, domains: dict[str, str]) -> Finding:
@@ -162,7 +151,7 @@ def _missing(tenancy: Tenancy, missing: list[str], of: int, domains: dict[str, s
         object=f"tenant schema(s) {shown}",
         message=f"{shown}: {len(missing)} of {of} tenant(s) have no migrated schema.",
         hint="Create and migrate it, or remove the tenant.",
-        details=_details(missing, of, domains),
+        details=tenants.about(missing, of, domains),
     )
 
 

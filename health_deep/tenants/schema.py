@@ -130,10 +130,7 @@ def _wrapped(
                 hint="Each tenant schema was read apart; the findings are the shared schema's "
                 "(see their ids). Compare the schema with `manage.py sqlmigrate`, and migrate it.",
                 details={
-                    "schemas": group,
-                    "broken": len(group),
-                    "tenants": of,
-                    "domains": {s: domains[s] for s in group if s in domains},
+                    **tenants.about(group, of, domains),
                     "findings": [
                         {"id": f.id, "object": f.object, "message": f.message} for f in mine
                     ],

@@ -100,22 +100,28 @@ class BaseBackend:
         vendor has no way to tell (the settings are then all there is)."""
         return None
 
-    # The deploy plan's lock judgement (``features.judges_locks``); see base/locks.py.
+    # The deploy plan's lock judgement (``features.judges_locks``): a vendor names its module of
+    # rules, ``locks``, with ``effects(sql, column_type=)``, ``sizes(cursor, tables)`` and
+    # ``lock_limit(cursor, settings_dict)``; see base/locks.py.
+    locks: Any = None
 
     def lock_effects(
         self, sql: str, *, column_type: Callable[[str, str], str | None]
     ) -> list[Lock]:
-        """The long locks statement ``sql`` takes (none known by default)."""
-        return []
+        """The long locks statement ``sql`` takes (none known without rules)."""
+        return [] if self.locks is None else list(self.locks.effects(sql, column_type=column_type))
 
     def table_sizes(self, cursor: Any, tables: list[str]) -> dict[str, Size]:
         """The estimated size of each of ``tables`` that exists."""
-        return {}
+        return {} if self.locks is None else dict(self.locks.sizes(cursor, tables))
 
     def lock_limit(self, connection: Any, cursor: Any) -> float | None:
         """The lock timeout, in seconds, a session on ``connection``'s settings starts with
         (what migrate's would have); None for no limit."""
-        return None
+        if self.locks is None:
+            return None
+        limit: float | None = self.locks.lock_limit(cursor, connection.settings_dict)
+        return limit
 
     # Schema-per-tenant reads (``features.supports_schemas``), each one statement for any
     # number of schemas; see backends/postgresql/tenants.py.

@@ -3,11 +3,10 @@ session limits. MariaDB and MySQL differ only inside it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from health_deep.backends.base import BaseBackend, Failure, Features
-from health_deep.backends.base.locks import Lock, Size
 from health_deep.backends.base.types import Verdict
 from health_deep.backends.mysql import catalog, locks, operations, types
 from health_deep.schema.model import Catalog, ExpectedTable
@@ -15,6 +14,7 @@ from health_deep.schema.model import Catalog, ExpectedTable
 
 class Backend(BaseBackend):
     vendor = "mysql"
+    locks = locks
     features = Features(
         enforces_unsigned=True,
         tells_checks_from_uniques=False,
@@ -50,15 +50,3 @@ class Backend(BaseBackend):
 
     def socket_of(self, raw: Any) -> int | None:
         return operations.socket_of(raw)
-
-    def lock_effects(
-        self, sql: str, *, column_type: Callable[[str, str], str | None]
-    ) -> list[Lock]:
-        return locks.effects(sql, column_type=column_type)
-
-    def table_sizes(self, cursor: Any, tables: list[str]) -> dict[str, Size]:
-        return locks.sizes(cursor, tables)
-
-    def lock_limit(self, connection: Any, cursor: Any) -> float | None:
-        options = connection.settings_dict.get("OPTIONS", {})
-        return locks.lock_limit(cursor, str(options.get("init_command", "")))

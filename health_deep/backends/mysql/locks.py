@@ -155,11 +155,12 @@ def sizes(cursor: Any, tables: list[str]) -> dict[str, Size]:
     }
 
 
-def lock_limit(cursor: Any, init_command: str) -> float | None:
+def lock_limit(cursor: Any, settings_dict: dict[str, Any]) -> float | None:
     """The metadata lock wait a new session on this connection's settings starts with:
     ``lock_wait_timeout`` as the connection's ``init_command`` sets it, else the server's
     global value (a year by default: no limit worth the name, said as None past an hour)."""
-    found = re.search(r"lock_wait_timeout\s*=\s*(\d+)", init_command or "", re.IGNORECASE)
+    init_command = str(settings_dict.get("OPTIONS", {}).get("init_command", ""))
+    found = re.search(r"lock_wait_timeout\s*=\s*(\d+)", init_command, re.IGNORECASE)
     if found:
         seconds = float(found.group(1))
     else:

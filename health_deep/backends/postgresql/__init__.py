@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from health_deep.backends.base import BaseBackend, Failure, Features
-from health_deep.backends.base.locks import Lock, Size
 from health_deep.backends.base.types import Verdict
 from health_deep.backends.postgresql import catalog, locks, operations, tenants, types
 from health_deep.schema.model import Catalog, ExpectedTable
@@ -14,6 +13,7 @@ from health_deep.schema.model import Catalog, ExpectedTable
 
 class Backend(BaseBackend):
     vendor = "postgresql"
+    locks = locks
     features = Features(tells_checks_from_uniques=True, supports_schemas=True, judges_locks=True)
 
     def judge(self, expected: str, actual: str) -> Verdict:
@@ -57,14 +57,3 @@ class Backend(BaseBackend):
 
     def read_schema_catalogs(self, cursor: Any, schemas: list[str]) -> dict[str, Catalog]:
         return catalog.read_schemas(cursor, schemas=schemas)
-
-    def lock_effects(
-        self, sql: str, *, column_type: Callable[[str, str], str | None]
-    ) -> list[Lock]:
-        return locks.effects(sql, column_type=column_type)
-
-    def table_sizes(self, cursor: Any, tables: list[str]) -> dict[str, Size]:
-        return locks.sizes(cursor, tables)
-
-    def lock_limit(self, connection: Any, cursor: Any) -> float | None:
-        return locks.lock_limit(cursor, connection.settings_dict)
