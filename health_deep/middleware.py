@@ -13,6 +13,7 @@ for health_deep's own URLs only.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable
 
@@ -20,6 +21,8 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+
+logger = logging.getLogger("health_deep")
 
 
 @functools.lru_cache(maxsize=256)
@@ -84,5 +87,8 @@ class SmokeRecordingMiddleware:
         now = time.monotonic()
         if not recording.FORCED and now - self._flushed > self.FLUSH_EVERY:
             self._flushed = now
-            recording.RECORDER.flush(conf.get().smoke_lock)
+            try:
+                recording.RECORDER.flush(conf.get().smoke_lock)
+            except OSError as exc:  # the site's answer never depends on the recording
+                logger.warning("health_deep: the smoke lockfile cannot be written: %s", exc)
         return response

@@ -395,3 +395,16 @@ def test_a_request_route_is_spelled_as_discovery_spells_it(
     from health_deep.smoke.discovery import normal_route
 
     assert normal_route(recorded_route) == discovered
+
+
+@pytest.mark.django_db
+def test_a_lockfile_that_cannot_be_written_never_fails_the_request(tmp_path: Path) -> None:
+    recording.RECORDER = recording.Recorder()
+    unwritable = tmp_path / "missing-folder" / "smoke.lock"
+    with override_settings(
+        MIDDLEWARE=MIDDLEWARE, HEALTH_DEEP={"RECORD_SMOKE": True, "SMOKE_LOCK": str(unwritable)}
+    ):
+        response = Client().get("/library/titles/")
+
+    assert response.status_code == 200
+    assert not unwritable.exists()

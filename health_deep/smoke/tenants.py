@@ -56,8 +56,8 @@ def _runs() -> Runs:
 
 
 def ask_for(schema: str) -> None:
-    """A probe came to ``schema``'s host: run its queries first next time. Cheap: a probe
-    calls it."""
+    """A probe came to ``schema``'s host: run its queries first next time. Cheap, and never
+    waits for an evaluation (no lock: one dict operation at a time is atomic)."""
     runs = _runs()
     if schema not in runs.wanted and len(runs.wanted) < MAX_WANTED:
         runs.wanted[schema] = None
@@ -135,7 +135,8 @@ def _order(
     start = runs.offset % len(names)
     turn = names[start:] + names[:start]
     failing = [s for s in turn if runs.results.get(s)][:RERUN_FAILING]
-    first = [s for s in runs.wanted if s in every and queries[every[s].name]]
+    # A snapshot: probes on tenants' hosts add to it meanwhile, without the lock.
+    first = [s for s in list(runs.wanted) if s in every and queries[every[s].name]]
     return list(dict.fromkeys([*first, *failing, *turn])), {s: i for i, s in enumerate(names)}
 
 
