@@ -149,10 +149,12 @@ def _weighed(
     left_out = {*config.ignore_apps, *ignore}
     thresholds = locks.Thresholds(config.plan_warn_rows, config.plan_critical_rows)
     if offline:
-        held = _held(backend, statements.collect(releases, alias=alias, offline=True), left_out)
+        collected = statements.collect(releases, alias=alias, offline=True)
+        held = _held(backend, collected, left_out)
         existing = {m._meta.db_table for m in releases.before.apps.get_models()}
         new = {lock.table for h in held for lock in h.locks} - existing
-        return locks.judge(
+        unwritten = [c for c in collected if not c.known and c.step.migration[0] not in left_out]
+        found = locks.judge(
             alias=alias,
             held=held,
             sizes=None,
@@ -161,6 +163,16 @@ def _weighed(
             lock_limit=None,
             vendor=connection.vendor,
         )
+        if unwritten:  # MySQL's schema editor asks the server's version for some SQL
+            found.append(
+                locks.not_weighed(
+                    alias,
+                    f"the SQL of {len(unwritten)} operation(s) needs the database server to be "
+                    f"written ({', '.join(c.step.where for c in unwritten[:3])}); "
+                    "`health_deep plan` weighs them against it",
+                )
+            )
+        return found
     timeout = max(budget, config.statement_timeout)
     try:
         with dbguard.guarded(alias, timeout=timeout):

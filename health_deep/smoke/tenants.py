@@ -169,20 +169,20 @@ def _aggregate(
     for group in groups.values():
         same = [f for f in failing[group[0]] if f.id in _PER_TENANT]
         endpoints = tuple(dict.fromkeys(e for f in same for e in f.endpoints))
-        shown = tenants.named(group, domains)
         errors = ", ".join(sorted({str(f.details.get("error")) for f in same}))
         out.append(
-            Finding(
-                id="health_deep.E308",
-                alias=tenancy.alias,
-                object=f"tenant schema(s) {shown}",
-                message=f"{shown}: {len(group)} of {of} tenant schema(s): the query behind "
-                f"{len(endpoints)} endpoint(s) fails there ({errors}): {', '.join(endpoints)}.",
+            tenants.finding(
+                "health_deep.E308",
+                tenancy,
+                group,
+                of=of,
+                domains=domains,
+                says=f"fail the query behind {len(endpoints)} endpoint(s) ({errors}): "
+                f"{', '.join(endpoints)}.",
                 hint="These endpoints fail for these tenants' rows or tables. Compare the "
                 "tenant schema findings (E225) for the same schemas.",
                 endpoints=endpoints,
                 details={
-                    **tenants.about(group, of, domains),
                     "findings": [
                         {
                             "id": f.id,
@@ -193,7 +193,7 @@ def _aggregate(
                             "sql": f.details.get("sql"),
                         }
                         for f in same
-                    ],
+                    ]
                 },
             )
         )

@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 
 from health_deep import memo
+from health_deep.findings import Finding
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,3 +188,29 @@ def about(schemas: list[str], of: int, domains: dict[str, str] | None = None) ->
         "tenants": of,
         "domains": {s: domains[s] for s in schemas if s in domains},
     }
+
+
+def finding(
+    fid: str,
+    tenancy: Tenancy,
+    schemas: list[str],
+    *,
+    of: int,
+    says: str,
+    hint: str,
+    domains: dict[str, str] | None = None,
+    endpoints: tuple[str, ...] = (),
+    details: dict[str, object] | None = None,
+) -> Finding:
+    """A finding about some tenants' schemas: named (with their domains), counted of all the
+    tenants, every schema in its details (:func:`about`)."""
+    shown = named(schemas, domains)
+    return Finding(
+        id=fid,
+        alias=tenancy.alias,
+        object=f"tenant schema(s) {shown}",
+        message=f"{shown}: {len(schemas)} of {of} tenant schema(s) {says}",
+        hint=hint,
+        endpoints=endpoints,
+        details={**about(schemas, of, domains), **(details or {})},
+    )

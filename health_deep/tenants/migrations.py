@@ -124,34 +124,34 @@ def _wrapped(
     of: int,
     domains: dict[str, str],
 ) -> list[Finding]:
-    shown = tenants.named(group, domains)
     found = []
     for inner_id, fid, key, what, hint in _VERDICTS:
         names = [f.object for f in inner if f.id == inner_id]
         if names:
             found.append(
-                Finding(
-                    id=fid,
-                    alias=tenancy.alias,
-                    object=f"tenant schema(s) {shown}",
-                    message=f"{shown}: {len(group)} of {of} tenant schema(s) "
-                    f"{what.format(n=len(names))}: {', '.join(names[:5])}.",
+                tenants.finding(
+                    fid,
+                    tenancy,
+                    group,
+                    of=of,
+                    domains=domains,
+                    says=f"{what.format(n=len(names))}: {', '.join(names[:5])}.",
                     hint=hint.format(migrate=MIGRATE.get(tenancy.library.name, "the migration")),
-                    details=tenants.about(group, of, domains) | {key: names},
+                    details={key: names},
                 )
             )
     return found
 
 
 def _missing(tenancy: Tenancy, missing: list[str], of: int, domains: dict[str, str]) -> Finding:
-    shown = tenants.named(missing, domains)
-    return Finding(
-        id="health_deep.E114",
-        alias=tenancy.alias,
-        object=f"tenant schema(s) {shown}",
-        message=f"{shown}: {len(missing)} of {of} tenant(s) have no migrated schema.",
+    return tenants.finding(
+        "health_deep.E114",
+        tenancy,
+        missing,
+        of=of,
+        domains=domains,
+        says="do not exist, or were never migrated.",
         hint="Create and migrate it, or remove the tenant.",
-        details=tenants.about(missing, of, domains),
     )
 
 

@@ -109,7 +109,6 @@ def _wrapped(
     of: int,
     domains: dict[str, str],
 ) -> list[Finding]:
-    shown = tenants.named(group, domains)
     found = []
     for severity, fid, what in (
         (Severity.CRITICAL, "health_deep.E225", "cannot serve the models"),
@@ -119,21 +118,21 @@ def _wrapped(
         if not mine:
             continue
         listed = "; ".join(f"{f.id.removeprefix('health_deep.')} {f.object}" for f in mine[:5])
+        more = f" and {len(mine) - 5} more" if len(mine) > 5 else ""
         found.append(
-            Finding(
-                id=fid,
-                alias=tenancy.alias,
-                object=f"tenant schema(s) {shown}",
-                message=f"{shown}: {len(group)} of {of} tenant schema(s) {what}: {listed}"
-                + (f" and {len(mine) - 5} more" if len(mine) > 5 else "")
-                + ".",
+            tenants.finding(
+                fid,
+                tenancy,
+                group,
+                of=of,
+                domains=domains,
+                says=f"{what}: {listed}{more}.",
                 hint="Each tenant schema was read apart; the findings are the shared schema's "
                 "(see their ids). Compare the schema with `manage.py sqlmigrate`, and migrate it.",
                 details={
-                    **tenants.about(group, of, domains),
                     "findings": [
                         {"id": f.id, "object": f.object, "message": f.message} for f in mine
-                    ],
+                    ]
                 },
             )
         )
