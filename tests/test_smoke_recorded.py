@@ -408,3 +408,40 @@ def test_a_lockfile_that_cannot_be_written_never_fails_the_request(tmp_path: Pat
 
     assert response.status_code == 200
     assert not unwritable.exists()
+
+
+def test_a_recorded_statement_of_a_tenant_only_app_runs_in_the_tenants_schemas(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from health_deep import tenants
+    from health_deep.smoke import execution
+    from health_deep.smoke.discovery import Endpoint
+
+    tenancy = tenants.Tenancy(
+        library=tenants.Library(),
+        alias="default",
+        shared=frozenset({"auth"}),
+        kinds=(tenants.Kind(name="", apps=frozenset({"smokeapp"})),),
+    )
+    monkeypatch.setattr(tenants, "get", lambda: tenancy)
+    endpoint = Endpoint(route="/library/titles/", name="library:titles", view="v")
+    found = recorded.Recorded(
+        statements=[
+            (
+                recorded.Replay(
+                    "default", 'SELECT 1 FROM "smokeapp_book"', (), None, "smokeapp.Book"
+                ),
+                (endpoint,),
+            ),
+            (
+                recorded.Replay("default", 'SELECT 1 FROM "auth_user"', (), None, "auth.User"),
+                (endpoint,),
+            ),
+        ],
+        covered=frozenset({(endpoint.route, endpoint.name)}),
+    )
+
+    plan = execution.with_recorded(execution.Plan([]), found)
+
+    assert [q.model for q in plan.in_tenants] == ["smokeapp.Book"]
+    assert [q.model for q in plan.queries] == ["auth.User"]
