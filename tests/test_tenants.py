@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -184,9 +185,38 @@ def test_at_10_and_200_tenants_a_healthy_site_passes_at_the_same_cost(site: dict
 _HOSTS = ("public.localhost", "t1.localhost", "t200.localhost")
 
 
+def test_probes_read_the_tenants_in_turn_and_say_which_were_not_read_yet(site: dict) -> None:
+    # t4, read last, is behind (its notes migration row gone, its table dropped).
+    psql(
+        site["HEALTH_DEEP_TENANTS_DB"],
+        "DELETE FROM t4.django_migrations WHERE app = 'notes'",
+        "DROP TABLE t4.notes_note",
+    )
+
+    turns = _run("tests.tenancy.turns", str(TENANTS + 1), env=site)
+
+    # One schema per probe: I115 and I228 name the schemas still to read, fewer each turn ...
+    assert [sorted(t.get("health_deep.I115", [])) for t in turns] == [
+        ["t2", "t3", "t4"],
+        ["t3", "t4"],
+        ["t4"],
+        [],
+        [],
+    ]
+    assert [len(t.get("health_deep.I228", [])) for t in turns] == [3, 2, 1, 0, 0]
+    # ... and the broken tenant is named once its turn came, and stays named.
+    assert [t.get("health_deep.E112") for t in turns] == [None, None, None, ["t4"], ["t4"]]
+    assert [t.get("health_deep.E225") for t in turns] == [None, None, None, ["t4"], ["t4"]]
+
+
 def _measured(env: dict[str, str]) -> dict:
+    return _run("tests.tenancy.measure", "2", env=env)
+
+
+def _run(module: str, *args: str, env: dict[str, str]) -> Any:
+    """What ``python -m module args`` printed last, as JSON."""
     done = subprocess.run(
-        [sys.executable, "-m", "tests.tenancy.measure", "2"],
+        [sys.executable, "-m", module, *args],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -214,3 +214,19 @@ def finding(
         endpoints=endpoints,
         details={**about(schemas, of, domains), **(details or {})},
     )
+
+
+def not_yet(
+    fid: str, tenancy: Tenancy, unknown: list[str], *, of: int, done: str, per: int
+) -> Finding:
+    """An informational finding: ``unknown`` tenant schemas were not ``done`` yet in this
+    process (probes take ``per`` at a time, in turn; the command takes them all)."""
+    return Finding(
+        id=fid,
+        alias=tenancy.alias,
+        object=f"{len(unknown)} tenant schema(s)",
+        message=f"{len(unknown)} of {of} tenant schema(s) were not {done} yet in this process: "
+        f"probes take {per} at a time, in turn.",
+        hint="`manage.py health_deep` takes them all at once.",
+        details={"schemas": unknown[:100], "tenants": of},
+    )

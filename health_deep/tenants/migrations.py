@@ -72,7 +72,11 @@ def findings(tenancy: Tenancy, facts: CodeFacts, *, complete: bool = False) -> l
         else:
             found += _wrapped(tenancy, known.verdicts[state], group, len(names), domains)
     if unknown:
-        found.append(_not_read(tenancy, unknown, len(names)))
+        found.append(
+            tenants.not_yet(
+                "health_deep.I115", tenancy, unknown, of=len(names), done="read", per=SLICE
+            )
+        )
     return found
 
 
@@ -152,16 +156,4 @@ def _missing(tenancy: Tenancy, missing: list[str], of: int, domains: dict[str, s
         domains=domains,
         says="do not exist, or were never migrated.",
         hint="Create and migrate it, or remove the tenant.",
-    )
-
-
-def _not_read(tenancy: Tenancy, unknown: list[str], of: int) -> Finding:
-    return Finding(
-        id="health_deep.I115",
-        alias=tenancy.alias,
-        object=f"{len(unknown)} tenant schema(s)",
-        message=f"{len(unknown)} of {of} tenant schema(s) were not read yet in this process: "
-        f"probes read {SLICE} at a time, in turn.",
-        hint="`manage.py health_deep` reads them all at once.",
-        details={"schemas": unknown[:100], "tenants": of},
     )

@@ -86,7 +86,16 @@ def findings(tenancy: Tenancy, *, complete: bool = False) -> list[Finding]:
     for state, group in groups:
         found += _wrapped(tenancy, known.verdicts[state], group, len(names), domains)
     if unknown:
-        found.append(_not_compared(tenancy, unknown, len(names), size))
+        found.append(
+            tenants.not_yet(
+                "health_deep.I228",
+                tenancy,
+                unknown,
+                of=len(names),
+                done="compared with the models",
+                per=size,
+            )
+        )
     return found
 
 
@@ -137,18 +146,6 @@ def _wrapped(
             )
         )
     return found
-
-
-def _not_compared(tenancy: Tenancy, unknown: list[str], of: int, size: int) -> Finding:
-    return Finding(
-        id="health_deep.I228",
-        alias=tenancy.alias,
-        object=f"{len(unknown)} tenant schema(s)",
-        message=f"{len(unknown)} of {of} tenant schema(s) were not compared with the models yet "
-        f"in this process: probes read {size} at a time, in turn.",
-        hint="`manage.py health_deep` compares them all at once.",
-        details={"schemas": unknown[:100], "tenants": of},
-    )
 
 
 def in_shared_schema(tenancy: Tenancy, live: Catalog, shared: list[ExpectedTable]) -> list[str]:
