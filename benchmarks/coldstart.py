@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,44 +31,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scale
+from generated_site import GeneratedSite, SiteError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-SETTINGS = (
-    """
-import os
-SECRET_KEY = "coldstart"
-DEBUG = False
-ALLOWED_HOSTS = ["*"]
-USE_TZ = True
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-WITH = os.environ.get("WITHOUT_HEALTH_DEEP") != "1"
-INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "health_check",
-                  *(["health_deep"] if WITH else []), "genapp"]
-ROOT_URLCONF = "coldurls" if WITH else "plainurls"
-HEALTH_DEEP = {"CODE_FACTS_DIR": os.environ["CODE_FACTS_DIR"]}  # otherwise the defaults
-"""
-    + scale.DATABASES_SETTINGS
-)
-
-URLS = """
-from django.http import HttpResponse
-from django.urls import include, path
-urlpatterns = [path("health/", include("health_deep.urls")),
-               path("ping/", lambda request: HttpResponse("pong")),
-               path("", include("genapp.urls"))]
-"""
-
-PLAIN_URLS = """
-from django.urls import include, path
-from health_check.views import HealthCheckView
-urlpatterns = [path("health/", HealthCheckView.as_view(checks=["health_check.checks.Database"])),
-               path("", include("genapp.urls"))]
-"""
-
-WSGI = "import django.core.wsgi\napplication = django.core.wsgi.get_wsgi_application()\n"
 
 FIRST = """
 import json, resource, time
@@ -100,72 +63,10 @@ print(json.dumps({"ms": (time.perf_counter() - started) * 1000}))
 """
 
 
-class Site:
-    def __init__(self, path: Path, backend: str, models: int) -> None:
-        self.path, self.backend, self.models = path, backend, models
-        self.database = f"hd_coldstart_{os.getpid()}"
-        url = {
-            "postgresql": self.database,
-            "mariadb": f"mysql:{self.database}",
-        }.get(backend, f"sqlite:{path / 'site.sqlite3'}")
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "coldsite",
-            "BENCH_DB": url,
-            "CODE_FACTS_DIR": str(path / "facts"),
-            "PYTHONPATH": os.pathsep.join([str(path), str(ROOT)]),
-        }
-
-    def build(self) -> None:
-        for name, text in [
-            ("coldsite.py", SETTINGS),
-            ("coldurls.py", URLS),
-            ("plainurls.py", PLAIN_URLS),
-            ("coldwsgi.py", WSGI),
-        ]:
-            (self.path / name).write_text(text)
-        (self.path / "genapp" / "migrations").mkdir(parents=True)
-        (self.path / "genapp" / "__init__.py").write_text("")
-        (self.path / "genapp" / "migrations" / "__init__.py").write_text("")
-        (self.path / "genapp" / "models.py").write_text(scale.model_source(self.models, chain=10))
-        (self.path / "genapp" / "urls.py").write_text(scale.views_source(self.models, chain=10))
-        if self.backend == "postgresql":
-            scale._pg(
-                f'DROP DATABASE IF EXISTS "{self.database}"', f'CREATE DATABASE "{self.database}"'
-            )
-        elif self.backend == "mariadb":
-            scale._mysql(
-                f"DROP DATABASE IF EXISTS `{self.database}`", f"CREATE DATABASE `{self.database}`"
-            )
-        self.python("-m", "django", "makemigrations", "genapp", "-v0")
-        self.python("-m", "django", "migrate", "-v0")
-        self.python("-c", scale.SEED, str(self.models))
-
-    def destroy(self) -> None:
-        if self.backend == "postgresql":
-            scale._pg(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        elif self.backend == "mariadb":
-            scale._mysql(f"DROP DATABASE IF EXISTS `{self.database}`")
-
-    def python(self, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
-        result = subprocess.run(
-            [sys.executable, *args],
-            cwd=self.path,
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-        if check and result.returncode:
-            sys.exit(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
-
-    def json(self, script: str, env: dict[str, str] | None = None) -> dict[str, object]:
-        return json.loads(self.python("-c", script, env=env).strip().splitlines()[-1])  # type: ignore[no-any-return]
-
+class Site(GeneratedSite):
     def timed(self, *args: str, env: dict[str, str] | None = None) -> float:
         started = time.perf_counter()
-        self.python(*args, env=env, check=False)
+        self.run(*args, env=env, check=False)
         return time.perf_counter() - started
 
 
@@ -179,9 +80,9 @@ def first_probes(site: Site, runs: int) -> dict[str, list[dict[str, object]]]:
 
 
 def facts(site: Site, runs: int) -> dict[str, float]:
-    stored = [float(site.json(FACTS)["ms"]) for _ in range(runs)]  # type: ignore[arg-type]
+    stored = [float(site.json(FACTS)["ms"]) for _ in range(runs)]
     afresh = [
-        float(site.json(FACTS, env={"CODE_FACTS_DIR": str(site.path / f"afresh-{i}")})["ms"])  # type: ignore[arg-type]
+        float(site.json(FACTS, env={"CODE_FACTS_DIR": str(site.path / f"afresh-{i}")})["ms"])
         for i in range(runs)
     ]
     return {"from the store": statistics.median(stored), "worked out": statistics.median(afresh)}
@@ -199,8 +100,8 @@ def migrate_check(site: Site, runs: int) -> dict[str, float]:
 
 
 def rss(site: Site) -> dict[str, float]:
-    with_hd = float(site.json(FIRST)["rss_mb"])  # type: ignore[arg-type]
-    without = float(site.json(FIRST, env={"WITHOUT_HEALTH_DEEP": "1"})["rss_mb"])  # type: ignore[arg-type]
+    with_hd = float(site.json(FIRST)["rss_mb"])
+    without = float(site.json(FIRST, env={"WITHOUT_HEALTH_DEEP": "1"})["rss_mb"])
     return {"with": with_hd, "without": without}
 
 
@@ -313,10 +214,12 @@ def main() -> None:
         print("| backend | measure | result |\n| --- | --- | --- |")
     for backend in args.backends:
         with tempfile.TemporaryDirectory(prefix="hd_coldstart_") as tmp:
-            site = Site(Path(tmp), backend, args.models)
+            site = Site(Path(tmp), backend)
             try:
-                site.build()
+                site.build(args.models)
                 rows = measured(site, args.runs, args.recycle_seconds)
+            except SiteError as exc:
+                sys.exit(str(exc))
             finally:
                 site.destroy()
         for measure, result in rows:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -28,96 +27,16 @@ from tests.proxy import SilentProxy
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import scale
+from generated_site import GeneratedSite
 
 pytestmark = pytest.mark.faults
 
 MODELS = 500
 AUTH = {"X-Health-Token": TOKEN, "Accept": "application/json"}
 
-SETTINGS = """
-import os
-SECRET_KEY = "cold-start"
-DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1"]
-USE_TZ = True
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "health_check",
-                  "health_deep", "genapp"]
-ROOT_URLCONF = "coldurls"
-HEALTH_DEEP = {"TOKEN": os.environ["HEALTH_DEEP_TOKEN"],
-               "CODE_FACTS_DIR": os.environ["CODE_FACTS_DIR"]}  # nothing else: the defaults
-url = os.environ["BENCH_DB"]
-if url.startswith("sqlite:"):
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": url[7:]}}
-else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": url,
-                             "HOST": "127.0.0.1", "PORT": os.environ.get("BENCH_PORT", ""),
-                             "USER": "postgres"}}
-"""
 
-URLS = """
-from django.http import HttpResponse
-from django.urls import include, path
-urlpatterns = [
-    path("health/", include("health_deep.urls")),
-    path("ping/", lambda request: HttpResponse("pong")),
-    path("", include("genapp.urls")),
-]
-"""
-
-WSGI = """
-import django.core.wsgi
-application = django.core.wsgi.get_wsgi_application()
-"""
-
-
-class GeneratedSite:
-    def __init__(self, path: Path, backend: str) -> None:
-        self.path, self.backend = path, backend
-        self.database = f"hd_cold_{uuid.uuid4().hex[:10]}"
-        url = self.database if backend == "postgresql" else f"sqlite:{path / 'site.sqlite3'}"
-        self.env = {
-            **site_env(""),
-            "DJANGO_SETTINGS_MODULE": "coldsite",
-            "BENCH_DB": url,
-            "CODE_FACTS_DIR": str(path / "facts"),
-            "PYTHONPATH": os.pathsep.join([str(path), str(ROOT)]),
-        }
-
-    def build(self, models: int) -> None:
-        (self.path / "coldsite.py").write_text(SETTINGS)
-        (self.path / "coldurls.py").write_text(URLS)
-        (self.path / "coldwsgi.py").write_text(WSGI)
-        (self.path / "genapp" / "migrations").mkdir(parents=True)
-        (self.path / "genapp" / "__init__.py").write_text("")
-        (self.path / "genapp" / "migrations" / "__init__.py").write_text("")
-        # Foreign-key chains of ten models: one chain through 500 makes migrate take minutes.
-        (self.path / "genapp" / "models.py").write_text(scale.model_source(models, chain=10))
-        (self.path / "genapp" / "urls.py").write_text(scale.views_source(models, chain=10))
-        if self.backend == "postgresql":
-            scale._pg(f'CREATE DATABASE "{self.database}"')
-        self.django("makemigrations", "genapp", "-v0")
-        self.django("migrate", "-v0")  # leaves the release's code facts in the store
-        self.run("-c", scale.SEED, str(models))
-
-    def django(self, *args: str, env: dict[str, str] | None = None) -> str:
-        return self.run("-m", "django", *args, env=env)
-
-    def run(self, *args: str, env: dict[str, str] | None = None) -> str:
-        result = subprocess.run(
-            [sys.executable, *args],
-            cwd=self.path,
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
-
-    def destroy(self) -> None:
-        if self.backend == "postgresql":
-            scale._pg(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+class ServedSite(GeneratedSite):
+    """The generated site (``benchmarks/generated_site.py``), served by real gunicorn."""
 
     @contextlib.contextmanager
     def serving(self, *, env: dict[str, str] | None = None, **options: Any) -> Iterator[Server]:
@@ -139,8 +58,9 @@ class GeneratedSite:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def big_site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[GeneratedSite]:
-    site = GeneratedSite(tmp_path_factory.mktemp(f"cold-{request.param}"), request.param)
+) -> Iterator[ServedSite]:
+    path = tmp_path_factory.mktemp(f"cold-{request.param}")
+    site = ServedSite(path, request.param, env=site_env(""))
     try:
         site.build(MODELS)
         yield site
@@ -158,7 +78,7 @@ def verdict(answer: Answer) -> tuple[int, dict[str, str]]:
     return answer.status, {name: check["status"] for name, check in body["checks"].items()}
 
 
-def test_the_first_probe_of_a_fresh_worker_tells_the_truth(big_site: GeneratedSite) -> None:
+def test_the_first_probe_of_a_fresh_worker_tells_the_truth(big_site: ServedSite) -> None:
     answers = {}
     for path in ("/health/", "/health/ready/"):
         # A server of its own for each, so that each first probe is a process's first.
@@ -173,7 +93,7 @@ def test_the_first_probe_of_a_fresh_worker_tells_the_truth(big_site: GeneratedSi
 
 
 def test_a_cold_store_says_starting_and_never_503_on_health(
-    big_site: GeneratedSite, tmp_path: Path
+    big_site: ServedSite, tmp_path: Path
 ) -> None:
     empty = {"CODE_FACTS_DIR": str(tmp_path / "no-facts-yet")}  # a release never seen here
     with big_site.serving(workers=1, threads=4, env=empty) as server:
@@ -188,7 +108,7 @@ def test_a_cold_store_says_starting_and_never_503_on_health(
     assert later.status == 200 and set(verdict(later)[1].values()) == {"pass"}, later.body
 
 
-def test_recycled_workers_never_answer_503(big_site: GeneratedSite) -> None:
+def test_recycled_workers_never_answer_503(big_site: ServedSite) -> None:
     if big_site.backend != "postgresql":
         pytest.skip("one recycling run, on PostgreSQL")
     answers: list[Answer] = []
