@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -189,12 +189,56 @@ class _Invalid(ValueError):
 
 
 def _tenants(value: Any) -> Any:
-    from health_deep.tenants import custom
-
-    found = [] if value is None else custom.problems(value)
+    found = [] if value is None else _tenant_problems(value)
     if found:
         raise _Invalid(found)
     return value
+
+
+_TENANT_KEYS = {
+    "APPS",
+    "SCHEMAS",
+    "SCHEMAS_SQL",
+    "SHARED_APPS",
+    "DATABASE",
+    "SHARED_SCHEMA",
+    "EXTRA_SEARCH_PATH",
+}
+
+
+def _tenant_problems(value: object) -> list[str]:
+    """What is wrong with a ``TENANTS`` value's shape, as sentences (empty when it is valid).
+    Its names are resolved later, by the configuration system check
+    (:func:`health_deep.tenants.custom.unresolved`)."""
+    where = "HEALTH_DEEP['TENANTS']"
+    if not isinstance(value, Mapping):
+        return [f"{where} must be a dict (see the multi-tenant documentation)"]
+    found = [
+        f"{where}[{key!r}] is not a known key" for key in sorted(set(value) - _TENANT_KEYS, key=str)
+    ]
+    if not _names_list(value.get("APPS")) or not value.get("APPS"):
+        found.append(f"{where}['APPS'] must be a non-empty list of apps")
+    if ("SCHEMAS" in value) == ("SCHEMAS_SQL" in value):
+        found.append(f"{where} needs one of 'SCHEMAS' (a callable) or 'SCHEMAS_SQL' (a SELECT)")
+    sql = value.get("SCHEMAS_SQL")
+    if sql is not None and not (
+        isinstance(sql, str) and sql.lstrip().upper().startswith(("SELECT", "WITH"))
+    ):
+        found.append(f"{where}['SCHEMAS_SQL'] must be a SELECT statement")
+    schemas = value.get("SCHEMAS")
+    if schemas is not None and not (isinstance(schemas, str) or callable(schemas)):
+        found.append(f"{where}['SCHEMAS'] must be a callable or its dotted path")
+    for key in ("SHARED_APPS", "EXTRA_SEARCH_PATH"):
+        if key in value and not _names_list(value[key]):
+            found.append(f"{where}[{key!r}] must be a list of names")
+    for key in ("DATABASE", "SHARED_SCHEMA"):
+        if key in value and not (isinstance(value[key], str) and value[key]):
+            found.append(f"{where}[{key!r}] must be a name")
+    return found
+
+
+def _names_list(value: object) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value)
 
 
 def _any(value: Any) -> Any:

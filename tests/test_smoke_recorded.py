@@ -21,7 +21,7 @@ from django.test.utils import override_settings
 
 from health_deep import runner
 from health_deep.smoke import lockfile, recorded, recording
-from health_deep.smoke.recording import is_plain_read
+from health_deep.smoke.lockfile import is_plain_read
 from tests import settings as test_settings
 from tests.smokeapp.models import Author, Book, Publisher
 from tests.test_schema_drift import MY, PG, modify, rebuild, sql

@@ -43,6 +43,26 @@ MAX_SQL = 20_000  # characters of one statement
 MAX_PARAMS = 200
 
 
+# What a lockfile may hold, and so all a recording keeps: a plain read, SELECT or WITH ...
+# SELECT, that writes and locks nothing.
+_READ = re.compile(r"^\s*(?:/\*.*?\*/\s*)*(SELECT|WITH)\b", re.IGNORECASE | re.DOTALL)
+_WRITES = re.compile(
+    r"\b(INSERT|UPDATE|DELETE|MERGE)\b|\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b"
+    r"|\bLOCK\s+IN\s+SHARE\s+MODE\b|\bINTO\b",
+    re.IGNORECASE,
+)
+
+
+def is_plain_read(sql: str) -> bool:
+    """A SELECT that neither writes (a data-modifying CTE, SELECT INTO) nor locks rows."""
+    return bool(_READ.match(sql)) and not _WRITES.search(_strip_strings(sql))
+
+
+def _strip_strings(sql: str) -> str:
+    """``sql`` with its string literals and quoted names emptied (they may hold any word)."""
+    return re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`", "''", sql)
+
+
 class Invalid(ValueError):
     """A smoke lockfile that is refused, and why."""
 
@@ -224,8 +244,6 @@ def parse(text: str) -> Recording:
 
 
 def _statement(route: str, item: Any) -> Statement:
-    from health_deep.smoke.recording import is_plain_read
-
     if not isinstance(item, dict):
         raise Invalid(f"{route}: a statement is not an object")
     alias, sql, params = item.get("alias"), item.get("sql"), item.get("params", [])

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,24 +23,6 @@ from django.http import HttpRequest, HttpResponse
 
 from health_deep.smoke import lockfile
 from health_deep.smoke.discovery import normal_route
-
-# A plain read: SELECT, or WITH ... SELECT, that locks nothing.
-_READ = re.compile(r"^\s*(?:/\*.*?\*/\s*)*(SELECT|WITH)\b", re.IGNORECASE | re.DOTALL)
-_WRITES = re.compile(
-    r"\b(INSERT|UPDATE|DELETE|MERGE)\b|\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b"
-    r"|\bLOCK\s+IN\s+SHARE\s+MODE\b|\bINTO\b",
-    re.IGNORECASE,
-)
-
-
-def is_plain_read(sql: str) -> bool:
-    """A SELECT that neither writes (a data-modifying CTE, SELECT INTO) nor locks rows."""
-    return bool(_READ.match(sql)) and not _WRITES.search(_strip_strings(sql))
-
-
-def _strip_strings(sql: str) -> str:
-    """``sql`` with its string literals and quoted names emptied (they may hold any word)."""
-    return re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`", "''", sql)
 
 
 @dataclasses.dataclass
@@ -58,7 +39,7 @@ def capture() -> Iterator[Captured]:
     captured = Captured()
 
     def watch(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
-        if not many and isinstance(sql, str) and is_plain_read(sql):
+        if not many and isinstance(sql, str) and lockfile.is_plain_read(sql):
             captured.reads.append((context["connection"].alias, sql, params))
         else:
             captured.skipped += 1

@@ -24,45 +24,7 @@ from django.db import connections
 from django.utils.module_loading import import_string
 
 from health_deep import backends
-from health_deep.tenants import Kind, Library, Tenancy, labels
-
-KEYS = {
-    "APPS",
-    "SCHEMAS",
-    "SCHEMAS_SQL",
-    "SHARED_APPS",
-    "DATABASE",
-    "SHARED_SCHEMA",
-    "EXTRA_SEARCH_PATH",
-}
-
-
-def problems(value: object) -> list[str]:
-    """What is wrong with a ``TENANTS`` value, as sentences (empty when it is valid). Names
-    are resolved later, by the configuration system check (:func:`unresolved`)."""
-    where = "HEALTH_DEEP['TENANTS']"
-    if not isinstance(value, Mapping):
-        return [f"{where} must be a dict (see the multi-tenant documentation)"]
-    found = [f"{where}[{key!r}] is not a known key" for key in sorted(set(value) - KEYS, key=str)]
-    if not _names(value.get("APPS")) or not value.get("APPS"):
-        found.append(f"{where}['APPS'] must be a non-empty list of apps")
-    if ("SCHEMAS" in value) == ("SCHEMAS_SQL" in value):
-        found.append(f"{where} needs one of 'SCHEMAS' (a callable) or 'SCHEMAS_SQL' (a SELECT)")
-    sql = value.get("SCHEMAS_SQL")
-    if sql is not None and not (
-        isinstance(sql, str) and sql.lstrip().upper().startswith(("SELECT", "WITH"))
-    ):
-        found.append(f"{where}['SCHEMAS_SQL'] must be a SELECT statement")
-    schemas = value.get("SCHEMAS")
-    if schemas is not None and not (isinstance(schemas, str) or callable(schemas)):
-        found.append(f"{where}['SCHEMAS'] must be a callable or its dotted path")
-    for key in ("SHARED_APPS", "EXTRA_SEARCH_PATH"):
-        if key in value and not _names(value[key]):
-            found.append(f"{where}[{key!r}] must be a list of names")
-    for key in ("DATABASE", "SHARED_SCHEMA"):
-        if key in value and not (isinstance(value[key], str) and value[key]):
-            found.append(f"{where}[{key!r}] must be a name")
-    return found
+from health_deep.tenants.base import Kind, Library, Tenancy, labels
 
 
 def unresolved(value: Mapping[str, Any]) -> list[str]:
@@ -92,10 +54,6 @@ def unresolved(value: Mapping[str, Any]) -> list[str]:
         except ImportError as exc:
             found.append(f"HEALTH_DEEP['TENANTS']['SCHEMAS'] cannot be imported: {exc}")
     return found
-
-
-def _names(value: object) -> bool:
-    return isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value)
 
 
 def _installed_names() -> set[str]:

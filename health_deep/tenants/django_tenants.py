@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 
-from health_deep.tenants import Kind, Library, Tenancy, labels
+from health_deep.tenants.base import Kind, Library, Tenancy, labels
 
 
 class DjangoTenants(Library):

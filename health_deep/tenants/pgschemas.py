@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
-from health_deep.tenants import Kind, Library, Tenancy, labels
+from health_deep.tenants.base import Kind, Library, Tenancy, labels
 
 _RESERVED = ("public", "default")
 
