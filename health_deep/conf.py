@@ -344,3 +344,9 @@ def forget() -> None:
     """Parse the setting again on next use (``memo.forget`` calls this)."""
     global _parsed
     _parsed = None
+
+
+def aliases() -> list[str]:
+    """The database aliases to check: ``HEALTH_DEEP['DATABASES']`` or every configured one."""
+    chosen = get().databases
+    return list(settings.DATABASES) if chosen is None else list(chosen)
