@@ -12,6 +12,7 @@ for health_deep's own URLs only.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import time
@@ -84,11 +85,31 @@ class SmokeRecordingMiddleware:
         if not (conf.get().record_smoke or recording.FORCED):
             return self.get_response(request)
         response = recording.record(request, self.get_response)
+        if recording.FORCED:
+            return response  # the pytest plugin writes at the end of the run
+        _write_at_exit()
         now = time.monotonic()
-        if not recording.FORCED and now - self._flushed > self.FLUSH_EVERY:
+        if now - self._flushed > self.FLUSH_EVERY:
             self._flushed = now
-            try:
-                recording.RECORDER.flush(conf.get().smoke_lock)
-            except OSError as exc:  # the site's answer never depends on the recording
-                logger.warning("health_deep: the smoke lockfile cannot be written: %s", exc)
+            _flush()
         return response
+
+
+def _flush() -> None:
+    from health_deep import conf
+    from health_deep.smoke import recording
+
+    if not conf.get().record_smoke or recording.FORCED:
+        return
+    try:
+        recording.RECORDER.flush(conf.get().smoke_lock)
+    except OSError as exc:  # the site's answer never depends on the recording
+        logger.warning("health_deep: the smoke lockfile cannot be written: %s", exc)
+
+
+@functools.cache
+def _write_at_exit() -> None:
+    """Once per process: what the last requests ran, fewer than ``FLUSH_EVERY`` seconds before
+    the process stops (a server's graceful stop runs these), is written then, while the
+    settings still ask for a recording."""
+    atexit.register(_flush)

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -445,3 +446,77 @@ def test_a_recorded_statement_of_a_tenant_only_app_runs_in_the_tenants_schemas(
 
     assert [q.model for q in plan.in_tenants] == ["smokeapp.Book"]
     assert [q.model for q in plan.queries] == ["auth.User"]
+
+
+_WRITER = """
+import sys, time
+from health_deep.smoke import lockfile
+path, me, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+while time.time() < start:
+    pass
+for n in range(15):
+    mine = lockfile.Recording()
+    mine.add(route=f"/w{me}/{n}/", name="", alias="default", sql="SELECT 1", params=())
+    lockfile.merge_into(path, mine)
+"""
+
+
+def test_writers_in_several_processes_at_once_lose_nothing(tmp_path: Path) -> None:
+    # pytest-xdist's workers each write at the end of the run; a staging server's workers
+    # every few seconds: each must merge what the others wrote.
+    path = tmp_path / "smoke.lock"
+    start = time.time() + 1.5
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(path), str(me), str(start)])
+        for me in range(6)
+    ]
+    codes = [w.wait(timeout=60) for w in writers]
+
+    written = lockfile.read(path)
+
+    assert codes == [0] * 6
+    assert written is not None
+    assert len(written.endpoints) == 6 * 15, sorted(written.endpoints)
+
+
+_SERVER_PROCESS = """
+import sys
+import django
+from django.conf import settings
+django.setup()
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import override_settings
+call_command("migrate", verbosity=0)
+middleware = [*settings.MIDDLEWARE, "health_deep.middleware.SmokeRecordingMiddleware"]
+override_settings(  # for the rest of the process, as a staging server's settings are
+    MIDDLEWARE=middleware, HEALTH_DEEP={"RECORD_SMOKE": True, "SMOKE_LOCK": sys.argv[1]}
+).enable()
+client = Client()
+for url in ("/library/titles/", "/library/books/", "/library/published/"):
+    assert client.get(url).status_code == 200, url
+"""
+
+
+def test_what_a_recording_process_ran_last_is_written_when_it_exits(tmp_path: Path) -> None:
+    # Requests seconds apart are written together, every FLUSH_EVERY seconds: the last ones
+    # when the process stops (a staging server's workers stopped after a crawl).
+    path = tmp_path / "smoke.lock"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "HEALTH_DEEP_TEST_DB": "sqlite",
+    }
+
+    done = subprocess.run(
+        [sys.executable, "-c", _SERVER_PROCESS, str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    written = lockfile.read(path)
+    assert done.returncode == 0, done.stderr
+    assert written is not None
+    assert set(written.endpoints) == {"/library/titles/", "/library/books/", "/library/published/"}

@@ -24,6 +24,7 @@ reason (:class:`Invalid`), never partly used.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime
 import decimal
@@ -32,6 +33,7 @@ import os
 import re
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -276,15 +278,36 @@ def read(path: str | Path) -> Recording | None:
 
 
 def merge_into(path: str | Path, recording: Recording) -> None:
-    """Write ``recording`` merged with what the lockfile already holds, atomically."""
+    """Write ``recording`` merged with what the lockfile already holds, atomically, one
+    writer at a time (:func:`_one_writer`)."""
     target = Path(path)
-    try:
-        known = read(target) or Recording()
-    except Invalid:
-        known = Recording()  # a broken file is replaced by what was recorded now
-    text = render(known.merged(recording))
     folder = target.parent if str(target.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".smoke-lock-")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(temporary, target)
+    with _one_writer(folder):
+        try:
+            known = read(target) or Recording()
+        except Invalid:
+            known = Recording()  # a broken file is replaced by what was recorded now
+        text = render(known.merged(recording))
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".smoke-lock-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+
+
+@contextlib.contextmanager
+def _one_writer(folder: Path) -> Iterator[None]:
+    """Hold an advisory lock on ``folder`` (no lock file left beside the lockfile): the
+    processes that write at once (pytest-xdist's workers at the end of a run, a staging
+    server's workers) each merge what the one before wrote, so none loses another's
+    endpoints. Where the platform has no ``flock`` (Windows), writers are not serialised."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
