@@ -305,18 +305,19 @@ def test_a_detail_view_replays_an_existing_row_not_the_recorded_id() -> None:
 
 
 @pytest.mark.subprocess
-def test_pytest_records_the_sites_own_test_run(tmp_path: Path) -> None:
+def _record_with_pytest(tmp_path: Path, *options: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """A site's own test run (pages of the test app, one test each) with ``options`` and
+    ``--health-deep-record``, in a process and a test database of its own."""
     tests = tmp_path / "test_site.py"
     tests.write_text(
         "import pytest\n"
         "from django.test import Client\n\n"
         "@pytest.mark.django_db\n"
-        "def test_pages():\n"
-        "    assert Client().get('/library/titles/').status_code == 200\n"
-        "    assert Client().get('/library/books/').status_code == 200\n"
+        "@pytest.mark.parametrize('page', ['titles', 'books', 'published', 'ping'])\n"
+        "def test_page(page):\n"
+        "    assert Client().get(f'/library/{page}/').status_code == 200\n"
     )
     out = tmp_path / "recorded.lock"
-
     done = subprocess.run(
         [
             sys.executable,
@@ -332,12 +333,12 @@ def test_pytest_records_the_sites_own_test_run(tmp_path: Path) -> None:
             "-o",
             f"pythonpath={ROOT}",
             str(tests),
+            *options,
             "--health-deep-record",
             "--health-deep-record-to",
             str(out),
         ],
         cwd=tmp_path,
-        # A run of its own: its own test database, never this run's.
         env={
             **os.environ,
             "HEALTH_DEEP_TEST_DB": "sqlite",
@@ -347,11 +348,29 @@ def test_pytest_records_the_sites_own_test_run(tmp_path: Path) -> None:
         text=True,
         timeout=300,
     )
+    return done, out
+
+
+# /library/ping/ runs no query: nothing to record.
+PAGES = {"/library/titles/", "/library/books/", "/library/published/"}
+
+
+def test_pytest_records_the_sites_own_test_run(tmp_path: Path) -> None:
+    done, out = _record_with_pytest(tmp_path)
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "recorded 2 endpoint(s)" in done.stdout
+    assert f"{out} holds 3 recorded endpoint(s)" in done.stdout
     found = lockfile.read(out)
-    assert found is not None and set(found.endpoints) == {"/library/titles/", "/library/books/"}
+    assert found is not None and set(found.endpoints) == PAGES
+
+
+def test_pytest_xdist_workers_each_record_into_the_one_lockfile(tmp_path: Path) -> None:
+    done, out = _record_with_pytest(tmp_path, "-n", "2")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{out} holds 3 recorded endpoint(s)" in done.stdout
+    found = lockfile.read(out)
+    assert found is not None and set(found.endpoints) == PAGES
 
 
 def test_lock_check_names_the_endpoints_neither_introspected_nor_recorded(lock: Path) -> None:

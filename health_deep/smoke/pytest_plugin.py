@@ -53,12 +53,18 @@ class _Recording:
 
     def pytest_sessionfinish(self, session: Any) -> None:
         from health_deep import conf
-        from health_deep.smoke import recording
+        from health_deep.smoke import lockfile, recording
 
         path = self.config.getoption("health_deep_record_to") or conf.get().smoke_lock
-        recording.RECORDER.flush(path)
+        recording.RECORDER.flush(path)  # each pytest-xdist worker merges its own, in turn
         recording.FORCED = False
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            count = len(recording.RECORDER.recording.endpoints)
-            reporter.write_line(f"health_deep: recorded {count} endpoint(s) into {path}")
+        if reporter is None or hasattr(self.config, "workerinput"):
+            return  # a worker's output is not shown: the controller reports the whole
+        try:
+            held = lockfile.read(path)
+        except lockfile.Invalid as exc:
+            reporter.write_line(f"health_deep: {path} cannot be used: {exc}")
+            return
+        count = len(held.endpoints) if held is not None else 0
+        reporter.write_line(f"health_deep: {path} holds {count} recorded endpoint(s)")
