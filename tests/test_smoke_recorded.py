@@ -539,3 +539,40 @@ def test_what_a_recording_process_ran_last_is_written_when_it_exits(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert written is not None
     assert set(written.endpoints) == {"/library/titles/", "/library/books/", "/library/published/"}
+
+
+_STAGING = """
+from example.settings import *  # noqa: F403
+MIDDLEWARE = [*MIDDLEWARE, "health_deep.middleware.SmokeRecordingMiddleware"]  # noqa: F405
+HEALTH_DEEP = {"RECORD_SMOKE": True, "SMOKE_LOCK": %r}
+"""
+
+
+@pytest.mark.subprocess
+@pytest.mark.skipif(test_settings.BACKEND != "sqlite", reason="one run: the site is on SQLite")
+def test_gunicorn_workers_write_what_they_recorded_when_stopped(tmp_path: Path) -> None:
+    from tests.tenancy.helpers import get, gunicorn
+
+    lock = tmp_path / "smoke.lock"
+    (tmp_path / "staging.py").write_text(_STAGING % str(lock))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "staging",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "example_project"), str(ROOT)]),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "-v0"], env=env, check=True, timeout=120
+    )
+    with gunicorn(env) as port:
+        stop = time.monotonic() + 60
+        while get(port, "/api/ping/", "localhost")[0] != 200 and time.monotonic() < stop:
+            time.sleep(0.2)
+        pages = ["/api/integrations/", "/api/webhooks/", "/api/enabled/"]
+        statuses = [get(port, page, "localhost")[0] for page in pages]
+        before = lockfile.read(lock)  # within FLUSH_EVERY: the first request's, at most
+
+    after = lockfile.read(lock)  # the workers stopped gracefully (SIGTERM)
+    assert statuses == [200, 200, 200]
+    assert before is None or len(before.endpoints) < 3
+    assert after is not None and set(after.endpoints) == set(pages)
