@@ -191,10 +191,7 @@ def _model_of(statement: lockfile.Statement, columns: dict[str, set[str]]) -> An
         (p.group(1) or p.group(2)) != table for p in pairs if p
     ):
         return None
-    for model in apps.get_models(include_auto_created=True):
-        if model._meta.db_table == table and model._meta.pk.column in names:
-            return model
-    return None
+    return next((m for m in _models_of(table) if m._meta.pk.column in names), None)
 
 
 def _owner(statement: lockfile.Statement) -> str:
@@ -202,11 +199,8 @@ def _owner(statement: lockfile.Statement) -> str:
     found = _FROM.search(statement.sql)
     if not found:
         return ""
-    table = found.group(1) or found.group(2)
-    for model in apps.get_models(include_auto_created=True):
-        if model._meta.db_table == table:
-            return str(model._meta.label)
-    return ""
+    models = _models_of(found.group(1) or found.group(2))
+    return str(models[0]._meta.label) if models else ""
 
 
 _LIMITED = re.compile(r"\bLIMIT\s+\d+(?:\s*,\s*\d+|\s+OFFSET\s+\d+)?\s*$", re.IGNORECASE)
@@ -241,10 +235,22 @@ def _qualified(table: str, column: str) -> str:
 
 
 def _pk_of(table: str) -> str | None:
+    models = _models_of(table)
+    return str(models[0]._meta.pk.column) if models else None
+
+
+def _models_of(table: str) -> list[Any]:
+    """The models whose ``db_table`` is ``table``, in the registry's order. The map is made
+    once per process: replaying asks it for each statement of each probe, which must not cost
+    more as the site's models grow."""
+    return memo.cached("smoke:models-by-table", _models_by_table).get(table, [])
+
+
+def _models_by_table() -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
     for model in apps.get_models(include_auto_created=True):
-        if model._meta.db_table == table:
-            return str(model._meta.pk.column)
-    return None
+        found.setdefault(model._meta.db_table, []).append(model)
+    return found
 
 
 def _unusable(path: str, why: str) -> Finding:
